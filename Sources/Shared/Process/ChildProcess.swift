@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Runs a PostgreSQL client tool or rclone as a child process.
+///
+/// - Secrets reach the child only through ``secretEnvironment`` (e.g. `PGPASSWORD`) or a
+///   passfile, never its arguments; neither is ever logged.
+/// - Standard output is streamed to a handler while standard error is drained at the same
+///   time; the last ``stderrLimit`` bytes of it are kept for the error message.
+/// - Cancelling the calling task sends SIGTERM, then SIGKILL after ``gracePeriod``.
+/// - A non-zero exit throws ``ChildProcessError``.
+public struct ChildProcess: Sendable {
+    public var executable: String
+    public var arguments: [String]
+    /// Variables added to (or, when nil, removed from) the inherited environment.
+    public var environment: [String: String?] = [:]
+    /// Variables holding secrets; added like ``environment`` but never printed.
+    public var secretEnvironment: [String: Secret] = [:]
+    /// Run as this account instead of the current one (root only).
+    public var account: SystemAccount?
+    public var workingDirectory: String?
+    public var gracePeriod: Duration = .seconds(10)
+    public var stderrLimit = 16 * 1024
+
+    public init(_ executable: String, _ arguments: [String]) {
+        self.executable = executable
+        self.arguments = arguments
+    }
+
+    /// The tool's file name, for messages.
+    public var toolName: String { (executable as NSString).lastPathComponent }
+
+    /// Runs the child, handing each chunk of its standard output to `onOutput` as it arrives.
+    /// Each line of standard error is also passed to `onStderrLine` (progress reports).
+    /// - Returns: the captured standard error (tail).
+    /// - Throws: ``ChildProcessError`` on a non-zero exit or a failure to start; whatever
+    ///   `onOutput` throws (the child is then terminated).
+    @discardableResult
+    public func run(
+        onOutput: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void,
+        onStderrLine: (@Sendable (String) -> Void)? = nil
+    ) async throws -> String {
+        var options = PlatformOptions()
+        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: gracePeriod)]
+        if let account {
+            options.userID = account.uid
+            options.groupID = account.gid
+            options.supplementaryGroups = []
+        }
+        var updates: [Environment.Key: String?] = [:]
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
+        for (key, value) in secretEnvironment { updates[Environment.Key(stringLiteral: key)] = value.reveal() }
+        let limit = stderrLimit
+        let outcome: ExecutionResult<String, SequenceOutput, SequenceOutput>
+        do {
+            outcome = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(arguments),
+                environment: .inherit.updating(updates),
+                workingDirectory: workingDirectory.map { FilePath($0) },
+                platformOptions: options,
+                input: .none,
+                output: .sequence,
+                error: .sequence
+            ) { execution in
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    group.addTask {
+                        for try await chunk in execution.standardOutput {
+                            try chunk.withUnsafeBytes { try onOutput($0) }
+                        }
+                        return ""
+                    }
+                    group.addTask {
+                        var tail = ""
+                        for try await line in execution.standardError.strings() {
+                            onStderrLine?(line)
+                            tail += line + "\n"
+                            if tail.utf8.count > limit { tail = String(tail.suffix(limit / 2)) }
+                        }
+                        return tail
+                    }
+                    var stderr = ""
+                    for try await part in group { stderr += part }
+                    return stderr
+                }
+            }
+        } catch let error as SubprocessError {
+            throw ChildProcessError(tool: toolName, status: nil, stderr: "could not start: \(error)")
+        }
+        guard outcome.terminationStatus.isSuccess else {
+            throw ChildProcessError(tool: toolName, status: "\(outcome.terminationStatus)", stderr: outcome.closureResult)
+        }
+        return outcome.closureResult
+    }
+
+    /// Runs the child and collects its standard output (at most `limit` bytes) as text.
+    public func output(limit: Int = 4 * 1024 * 1024) async throws -> String {
+        let collector = OutputCollector(limit: limit)
+        try await run(onOutput: { collector.append($0) })
+        return collector.text
+    }
+}
+
+/// A child process that failed: which tool, how it ended, and what it said on stderr.
+/// Never holds arguments or environment, so never a password.
+public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
+    public let tool: String
+    /// `exited(1)`, `unhandledException(15)`, … or nil when it did not start.
+    public let status: String?
+    public let stderr: String
+
+    public var description: String {
+        let said = stderr.split(whereSeparator: \.isNewline).suffix(6).joined(separator: " | ")
+        let how = status.map { "failed (\($0))" } ?? "failed"
+        return said.isEmpty ? "\(tool) \(how)" : "\(tool) \(how): \(said)"
+    }
+}
+
+/// Collects bytes up to a limit; thread-safe so a `@Sendable` output handler can fill it.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        lock.withLock {
+            let room = max(0, limit - data.count)
+            data.append(contentsOf: bytes.prefix(room))
+        }
+    }
+
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}

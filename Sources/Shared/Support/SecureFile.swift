@@ -1,0 +1,46 @@
+import Foundation
+
+/// Writes files so that readers only ever see a complete file with the final permissions.
+public enum SecureFile {
+    /// Creates `path.tmp-<pid>` with `mode` (before any byte is written), writes, fsyncs, renames
+    /// over `path` and fsyncs the directory. On any error the temporary file is removed.
+    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t, owner: SystemAccount? = nil) throws {
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw posixError("create", temporary) }
+        var ok = false
+        defer { if !ok { unlink(temporary) } }
+        do {
+            defer { close(fd) }
+            guard fchmod(fd, mode) == 0 else { throw posixError("chmod", temporary) }
+            if let owner, fchown(fd, owner.uid, owner.gid) != 0 { throw posixError("chown", temporary) }
+            try data.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 { if errno == EINTR { continue }; throw posixError("write", temporary) }
+                    offset += written
+                }
+            }
+            guard fsync(fd) == 0 else { throw posixError("fsync", temporary) }
+        }
+        guard rename(temporary, path) == 0 else { throw posixError("rename", path) }
+        ok = true
+        syncDirectory(of: path)
+    }
+
+    /// fsyncs the directory holding `path` so a rename in it survives a crash. Best effort.
+    public static func syncDirectory(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+
+    static func posixError(_ operation: String, _ path: String) -> any Error {
+        let code = errno
+        return NSError(domain: NSPOSIXErrorDomain, code: Int(code),
+                       userInfo: [NSLocalizedDescriptionKey: "cannot \(operation) \(path): \(String(cString: strerror(code)))"])
+    }
+}

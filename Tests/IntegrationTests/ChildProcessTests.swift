@@ -1,0 +1,59 @@
+import Foundation
+import LaterbaseTestSupport
+import Testing
+@testable import Shared
+
+@Suite("Child processes", .timeLimit(.minutes(3)))
+struct ChildProcessTests {
+    @Test("pg_dump streams its output; the password travels in the environment only")
+    func streamsOutput() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            try await cluster.execute(#"CREATE TABLE "SM_Project" ("ProjectName" text); INSERT INTO "SM_Project" VALUES ('Commercial ''26')"#)
+            var dump = ChildProcess(try cluster.tools.require("pg_dump"),
+                                    ["-h", "127.0.0.1", "-p", String(cluster.port), "-U", "postgres", "-d", "postgres", "--no-password"])
+            dump.secretEnvironment = ["PGPASSWORD": cluster.password]
+            #expect(!dump.arguments.joined(separator: " ").contains(cluster.password.reveal()))
+            let sql = try await dump.output()
+            #expect(sql.contains(#"CREATE TABLE public."SM_Project""#))
+            #expect(sql.contains("Commercial '26"))
+        }
+    }
+
+    @Test("a non-zero exit throws with what the tool said on stderr, and no password")
+    func failureCarriesStderr() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            var dump = ChildProcess(try cluster.tools.require("pg_dump"),
+                                    ["-h", "127.0.0.1", "-p", String(cluster.port), "-U", "postgres", "-d", "NoSuchLibrary", "--no-password"])
+            dump.secretEnvironment = ["PGPASSWORD": cluster.password]
+            let error = await #expect(throws: ChildProcessError.self) { try await dump.output() }
+            #expect(error?.tool == "pg_dump")
+            #expect(error?.status == "exited(1)")
+            #expect(error?.description.contains("database \"NoSuchLibrary\" does not exist") == true)
+            #expect(error?.description.contains(cluster.password.reveal()) == false)
+        }
+    }
+
+    @Test("cancelling the task stops the child with SIGTERM within the grace period")
+    func cancellation() async throws {
+        let marker = NSTemporaryDirectory() + "laterbase-term-\(UUID().uuidString)"
+        defer { unlink(marker) }
+        // The child records that it got SIGTERM, proving the teardown was graceful and not SIGKILL.
+        var child = ChildProcess("/bin/sh", ["-c", "trap 'echo term > \(marker); exit 143' TERM; echo started; while :; do sleep 0.1; done"])
+        child.gracePeriod = .seconds(5)
+        let started = ContinuousClock.now
+        let task = Task { try await child.run(onOutput: { _ in }) }
+        try await Task.sleep(for: .milliseconds(500))
+        task.cancel()
+        _ = await task.result
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect((try? String(contentsOfFile: marker, encoding: .utf8)) == "term\n")
+    }
+
+    @Test("a program that does not exist fails with a message naming it")
+    func missingProgram() async {
+        let error = await #expect(throws: ChildProcessError.self) {
+            try await ChildProcess("/nonexistent/pg_dump", []).output()
+        }
+        #expect(error?.description.hasPrefix("pg_dump failed") == true)
+    }
+}
