@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Shared
 
 /// `standby-entrypoint check-primary`: preflight of the primary, each failure with its fix.
@@ -7,8 +8,30 @@ struct CheckPrimaryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            _ = try loadSettings()
-            throw CommandFailure("standby-entrypoint check-primary is not implemented yet in this build")
+            let settings = try loadSettings()
+            let tools = PostgresTools()
+            let binary = tools.find("postgres")
+            let localVersion = try await binary.asyncMap { try await LocalPostgres.majorVersion(binary: $0) }
+            let data = DataDirectory(path: settings.dataDirectory)
+            var preflight = Preflight(primary: settings.primary, slotName: settings.slotName, createSlot: settings.createSlot,
+                                      localVersion: localVersion, localBinary: binary ?? "postgres",
+                                      sendersNeeded: data.inspect() == .absent ? 2 : 1)
+            if let state = try? await LocalServer.replicationState(settings, timeoutSeconds: 3) {
+                preflight.slotInUseByThisStandby = state.inRecovery && state.slotName == settings.slotName && state.receiverStatus != nil
+            }
+            let facts = await PrimaryProbe.gather(primary: settings.primary, slotName: settings.slotName)
+            let checks = preflight.evaluate(facts)
+            for check in checks { print(check.line) }
+            let failed = checks.filter { $0.outcome != .pass && $0.name != "password" }
+            if !failed.isEmpty { throw ExitCode(ExitStatus.failure.rawValue) }
         }
+    }
+}
+
+extension Optional {
+    /// `map` with an async throwing transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

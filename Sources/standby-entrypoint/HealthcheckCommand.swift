@@ -7,8 +7,10 @@ struct HealthcheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            _ = try loadSettings()
-            throw CommandFailure("standby-entrypoint healthcheck is not implemented yet in this build")
+            let settings = try loadSettings(logging: false)
+            let verdict = await StandbyInspector.health(settings)
+            print(verdict.line)
+            if !verdict.healthy { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
 }

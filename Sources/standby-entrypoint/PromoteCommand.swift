@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Shared
 
 /// `standby-entrypoint promote`: turn the standby into a primary.
@@ -10,8 +11,9 @@ struct PromoteCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            _ = try loadSettings()
-            throw CommandFailure("standby-entrypoint promote is not implemented yet in this build")
+            let settings = try loadSettings(logging: false)
+            let lines = try await Promotion(settings: settings, force: force).run(logger: Logger(label: "promote"))
+            lines.forEach { print($0) }
         }
     }
 }

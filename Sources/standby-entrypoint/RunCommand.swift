@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Shared
 
 /// `standby-entrypoint run`: prepare the standby, then exec postgres.
@@ -10,8 +11,20 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            _ = try loadSettings()
-            throw CommandFailure("standby-entrypoint run is not implemented yet in this build")
+            let settings = try loadSettings()
+            let options = try StandbyCloneOptions(environment: EnvironmentReader())
+            var account: SystemAccount?
+            if SystemAccount.isRoot {
+                guard let postgres = SystemAccount(named: "postgres") else {
+                    throw CommandFailure("running as root but there is no postgres account to run the server as; create it or run as the server's user")
+                }
+                account = postgres
+            }
+            let logger = Logger(label: "standby")
+            let preparer = StandbyPreparer(settings: settings, options: options, tools: PostgresTools(), account: account, logger: logger)
+            let postgres = try await TerminationSignals.cancelling { try await preparer.prepare() }
+            logger.info("starting postgres", metadata: [LogKey.path: "\(settings.dataDirectory)"])
+            try PostgresExec.exec(binary: postgres, dataDirectory: settings.dataDirectory, extra: postgresArguments, account: account)
         }
     }
 }

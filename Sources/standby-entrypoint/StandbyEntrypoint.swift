@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Shared
 
 /// `standby-entrypoint`: prepares a hot standby of the Resolve server, then execs postgres.
@@ -26,8 +27,14 @@ func runReporting(_ body: () async throws -> Void) async throws {
 }
 
 /// Reads the standby's settings; a problem is a one-line error with exit status 78.
-func loadSettings() throws -> StandbySettings {
+/// `logging: false` sends log events to standard error (commands whose standard output is
+/// their answer: healthcheck, status, promote).
+func loadSettings(logging: Bool = true) throws -> StandbySettings {
     let settings = try StandbySettings(environment: EnvironmentReader())
-    LoggingSetup.bootstrap(settings.log)
+    if logging {
+        LoggingSetup.bootstrap(settings.log)
+    } else {
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, settings: settings.log, descriptor: STDERR_FILENO) }
+    }
     return settings
 }

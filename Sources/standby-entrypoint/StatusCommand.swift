@@ -10,8 +10,10 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            _ = try loadSettings()
-            throw CommandFailure("standby-entrypoint status is not implemented yet in this build")
+            let settings = try loadSettings(logging: false)
+            let report = await StandbyInspector.status(settings)
+            print(json ? report.json : report.text)
+            if report.role == "down" { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
 }

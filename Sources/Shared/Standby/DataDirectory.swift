@@ -1,0 +1,114 @@
+import Foundation
+
+/// The standby's data directory (`PGDATA`) and its siblings: the temporary clone directory
+/// (`<PGDATA>.clone-tmp`) and directories moved aside (`<PGDATA>.old-<timestamp>`).
+///
+/// Nothing here ever deletes a data directory; only the temporary clone directory, which no
+/// start ever takes for a standby, is removed.
+public struct DataDirectory: Sendable {
+    /// What a start finds at `PGDATA`.
+    public enum State: Sendable, Equatable {
+        /// Missing or an empty directory: first boot.
+        case absent
+        /// A PostgreSQL data directory with `standby.signal`.
+        case standby(version: String)
+        /// A PostgreSQL data directory without `standby.signal` (promoted, or never a standby).
+        case notStandby(version: String)
+        /// Files that are not a PostgreSQL data directory (no `PG_VERSION`).
+        case foreign
+    }
+
+    public let path: String
+
+    public init(path: String) {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.path = trimmed
+    }
+
+    /// Where a clone is built before it is renamed into place.
+    public var cloneTemporaryPath: String { path + ".clone-tmp" }
+    /// The passfile `primary_conninfo` names (0600, owned by the server's account).
+    public var passfilePath: String { path + "/" + StandbyFiles.passfileName }
+    public var standbySignalPath: String { path + "/standby.signal" }
+
+    /// Looks at `path` without changing anything.
+    public func inspect() -> State {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return .absent }
+        guard isDirectory.boolValue else { return .foreign }
+        let entries = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        let meaningful = entries.filter { $0 != "lost+found" }
+        if meaningful.isEmpty { return .absent }
+        guard let version = try? String(contentsOfFile: path + "/PG_VERSION", encoding: .utf8) else { return .foreign }
+        let trimmed = version.trimmingCharacters(in: .whitespacesAndNewlines)
+        return manager.fileExists(atPath: standbySignalPath) ? .standby(version: trimmed) : .notStandby(version: trimmed)
+    }
+
+    /// True when `path` is an existing directory on another file system than its parent (a
+    /// mounted volume), which cannot be replaced by a rename.
+    public func isMountPoint() -> Bool {
+        var own = stat()
+        var parent = stat()
+        guard stat(path, &own) == 0, stat((path as NSString).deletingLastPathComponent, &parent) == 0 else { return false }
+        return own.st_dev != parent.st_dev
+    }
+
+    /// The name a directory moved aside gets: `<PGDATA>.old-20260524T101500Z` (UTC), with
+    /// `-2`, `-3`, … appended if that exists already. Pure apart from the existence check.
+    public func asidePath(at date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let base = "\(path).old-\(formatter.string(from: date))"
+        var candidate = base
+        var counter = 2
+        while FileManager.default.fileExists(atPath: candidate) {
+            candidate = "\(base)-\(counter)"
+            counter += 1
+        }
+        return candidate
+    }
+
+    /// Renames `PGDATA` to ``asidePath(at:)`` and returns the new path. Never copies or deletes.
+    public func moveAside(at date: Date = Date()) throws -> String {
+        let target = asidePath(at: date)
+        guard rename(path, target) == 0 else {
+            throw CommandFailure("cannot move \(path) aside to \(target): \(String(cString: strerror(errno)))")
+        }
+        SecureFile.syncDirectory(of: path)
+        return target
+    }
+
+    /// Removes a temporary clone directory left by an interrupted start. Returns whether one was there.
+    @discardableResult
+    public func removeLeftoverClone() throws -> Bool {
+        guard FileManager.default.fileExists(atPath: cloneTemporaryPath) else { return false }
+        try FileManager.default.removeItem(atPath: cloneTemporaryPath)
+        return true
+    }
+
+    /// Renames the finished clone over `PGDATA` (which must be absent or an empty directory).
+    public func installClone() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            // An empty directory (or one holding only lost+found) is replaced.
+            let lostFound = path + "/lost+found"
+            if FileManager.default.fileExists(atPath: lostFound) { rmdir(lostFound) }
+        }
+        guard rename(cloneTemporaryPath, path) == 0 else {
+            throw CommandFailure("cannot rename \(cloneTemporaryPath) to \(path): \(String(cString: strerror(errno)))")
+        }
+        SecureFile.syncDirectory(of: path)
+    }
+}
+
+/// Names of files the standby keeps in its data directory.
+public enum StandbyFiles {
+    /// The passfile `primary_conninfo` points at.
+    public static let passfileName = "laterbase_primary.pgpass"
+    /// The primary's own `pg_hba.conf`, kept for reference when the standby writes its own.
+    public static let primaryHbaCopy = "pg_hba.conf.primary"
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A PostgreSQL major version: `13`, `15`, or `9.5` for the old two-part numbering.
+///
+/// Physical replication needs the same major version on both sides; these pure functions
+/// read it from the server's `server_version_num` and from `postgres --version`.
+public struct PostgresMajorVersion: Sendable, Equatable, CustomStringConvertible {
+    /// `13`, or `905` for 9.5 (the `server_version_num` numbering divided by 100).
+    public let code: Int
+
+    public init(code: Int) { self.code = code }
+
+    /// From `server_version_num` (`130012` → 13, `90524` → 9.5). Nil when not a version number.
+    public init?(serverVersionNumber: Int) {
+        guard serverVersionNumber >= 80000 else { return nil }
+        code = serverVersionNumber >= 100_000 ? serverVersionNumber / 10_000 : serverVersionNumber / 100
+    }
+
+    /// From `postgres --version` or `server_version` text:
+    /// `postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → 15, `9.5.25` → 9.5,
+    /// `13.12` → 13, `16beta2` → 16. Nil when no version is found.
+    public init?(versionText: String) {
+        let words = versionText.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+        let candidate = words.first(where: { $0.first?.isNumber == true }) ?? ""
+        let leading = candidate.prefix(while: { $0.isNumber || $0 == "." })
+        let parts = leading.split(separator: ".").compactMap { Int($0) }
+        guard let first = parts.first, first > 0 else { return nil }
+        if first >= 10 {
+            code = first
+        } else {
+            guard parts.count >= 2 else { return nil }
+            code = first * 100 + parts[1]
+        }
+    }
+
+    /// `13`, `9.5`.
+    public var description: String { code >= 100 ? "\(code / 100).\(code % 100)" : "\(code)" }
+}
+
+/// Whether the Resolve server and this standby's `postgres` can replicate, with the message
+/// for people when they cannot. Pure.
+public enum VersionCompatibility {
+    /// Nil when `primary` equals `local`; otherwise one line naming both versions and the fix.
+    public static func problem(primary: PostgresMajorVersion, local: PostgresMajorVersion, localBinary: String) -> String? {
+        guard primary != local else { return nil }
+        let resolveHint: String
+        switch primary.code {
+        case 13: resolveHint = " (Resolve 18 and later run PostgreSQL 13)"
+        case 905: resolveHint = " (Resolve 12.5 to 17 run PostgreSQL 9.5)"
+        default: resolveHint = ""
+        }
+        return "the primary runs PostgreSQL \(primary)\(resolveHint) but this standby's postgres (\(localBinary)) is PostgreSQL \(local); "
+            + "physical replication needs the same major version on both sides: use the standby image built with PG_MAJOR=\(primary) "
+            + "or put PostgreSQL \(primary)'s bin directory in PG_BINDIR"
+    }
+}

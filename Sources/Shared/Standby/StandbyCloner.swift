@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+
+/// The first boot: waits (bounded) for the primary, runs the preflight, makes sure the slot
+/// exists, clones into `<PGDATA>.clone-tmp`, writes the standby configuration there, and only
+/// then renames it into place.
+///
+/// On any failure, cancellation included, the temporary directory is removed and a slot
+/// created by this run is dropped again, so nothing is left that a later start would take for
+/// a standby and no slot keeps WAL on the Resolve server for a standby that never came.
+public struct StandbyCloner: Sendable {
+    public var settings: StandbySettings
+    public var options: StandbyCloneOptions
+    public var tools: PostgresTools
+    public var account: SystemAccount?
+    public var preflight: Preflight
+    public var logger: Logger
+
+    public init(settings: StandbySettings, options: StandbyCloneOptions, tools: PostgresTools,
+                account: SystemAccount?, preflight: Preflight, logger: Logger) {
+        self.settings = settings
+        self.options = options
+        self.tools = tools
+        self.account = account
+        self.preflight = preflight
+        self.logger = logger
+    }
+
+    private var target: String { "\(settings.primary.host):\(settings.primary.port)" }
+
+    /// Clones the primary into `PGDATA`, which must be absent or an empty directory.
+    /// - Throws: ``CommandFailure`` with the reason and the fix; `CancellationError` or a
+    ///   ``ChildProcessError`` when stopped.
+    public func clone() async throws {
+        let data = DataDirectory(path: settings.dataDirectory)
+        if data.isMountPoint() {
+            throw CommandFailure("PGDATA \(data.path) is a mount point, which cannot be replaced by the finished clone; "
+                + "set PGDATA to a directory inside the volume, e.g. \(data.path)/pgdata")
+        }
+        let facts = try await waitForPrimary()
+        var clonePreflight = preflight
+        clonePreflight.sendersNeeded = 2
+        let checks = clonePreflight.evaluate(facts)
+        for check in checks where check.name == "password" && check.outcome == .fail {
+            logger.warning("\(check.line)")
+        }
+        let failures = checks.filter { $0.outcome == .fail && $0.name != "password" }
+        if !failures.isEmpty {
+            throw CommandFailure("the primary is not ready for a standby: " + failures.map(\.line).joined(separator: " | "))
+        }
+        var createdSlot = false
+        if facts.slot == nil {
+            try await PostgresConnection.withConnection(settings.primary.connection(replication: true)) { [slot = settings.slotName] in
+                try $0.createPhysicalSlot(slot)
+            }
+            createdSlot = true
+            logger.info("created the replication slot on the primary", metadata: [LogKey.slot: "\(settings.slotName)"])
+        }
+        do {
+            try await cloneAndInstall(data: data, hotStandbyParameters: facts.hotStandbyParameters)
+        } catch {
+            try? FileManager.default.removeItem(atPath: data.cloneTemporaryPath)
+            if createdSlot { await dropSlot() }
+            if error is CancellationError || Task.isCancelled { throw error }
+            if let failure = error as? CommandFailure { throw failure }
+            throw CommandFailure("cloning the primary at \(target) failed, nothing was kept: \(error)")
+        }
+        logger.info("the standby's data directory is ready", metadata: [LogKey.path: "\(data.path)"])
+    }
+
+    private func cloneAndInstall(data: DataDirectory, hotStandbyParameters: [(String, String)]) async throws {
+        let temporary = data.cloneTemporaryPath
+        let parent = (data.path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        guard mkdir(temporary, 0o700) == 0 else {
+            throw CommandFailure("cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        if let account, chown(temporary, account.uid, account.gid) != 0 {
+            throw CommandFailure("cannot give \(temporary) to \(account.name): \(String(cString: strerror(errno)))")
+        }
+        let backup = BaseBackup(primary: settings.primary, slotName: settings.slotName, options: options, tools: tools, account: account)
+        try await backup.run(into: temporary, logger: logger)
+        try Task.checkCancellation()
+        let configurator = StandbyConfigurator(settings: settings, account: account, hotStandbyParameters: hotStandbyParameters)
+        try configurator.write(into: temporary, finalPath: data.path, createSignal: true, logger: logger)
+        try Task.checkCancellation()
+        try data.installClone()
+    }
+
+    /// Gathers facts until the primary answers or ``StandbyCloneOptions/retrySeconds`` pass.
+    private func waitForPrimary() async throws -> PrimaryFacts {
+        let deadline = ContinuousClock.now + .seconds(options.retrySeconds)
+        var delay = 1
+        while true {
+            let facts = await PrimaryProbe.gather(primary: settings.primary, slotName: settings.slotName)
+            guard facts.isUnreachable, let error = facts.connectionError else { return facts }
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero {
+                throw CommandFailure("the primary at \(target) did not answer for \(options.retrySeconds) s (STANDBY_CLONE_RETRY_SECONDS), "
+                    + "so there is nothing to clone: \(error.message); fix: \(preflight.connectionFix(error))")
+            }
+            let wait = min(Duration.seconds(delay), remaining)
+            logger.warning("the primary does not answer yet; retrying", metadata: [LogKey.host: "\(target)", LogKey.error: "\(error.message)", LogKey.seconds: "\(wait.components.seconds)"])
+            try await Task.sleep(for: wait)
+            delay = min(delay * 2, 15)
+        }
+    }
+
+    private func dropSlot() async {
+        do {
+            // The WAL sender of the stopped pg_basebackup may hold the slot for a moment (55006).
+            // Runs on a dispatch thread, so it also works in a cancelled task.
+            try await PostgresConnection.withConnection(settings.primary.connection(replication: true, timeoutSeconds: 5)) { [slot = settings.slotName] connection in
+                var attempts = 0
+                while true {
+                    do {
+                        try connection.dropSlot(slot)
+                        return
+                    } catch let error as PostgresError where error.sqlState == "55006" && attempts < 30 {
+                        attempts += 1
+                        usleep(200_000)
+                    }
+                }
+            }
+            logger.info("dropped the replication slot created for the failed clone", metadata: [LogKey.slot: "\(settings.slotName)"])
+        } catch {
+            logger.warning("could not drop the replication slot created for the failed clone; drop it on the primary: \(ResolveServerHints.dropSlotSQL(settings.slotName))",
+                           metadata: [LogKey.error: "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The I/O behind `healthcheck` and `status`: asks the local server and, for `status`, the primary.
+public enum StandbyInspector {
+    /// The health verdict; a local server that does not answer is unhealthy.
+    public static func health(_ settings: StandbySettings) async -> HealthVerdict {
+        let primary = "\(settings.primary.host):\(settings.primary.port)"
+        do {
+            let state = try await LocalServer.replicationState(settings)
+            return HealthVerdict.judge(state, maxLagSeconds: settings.healthMaxLagSeconds, primary: primary)
+        } catch let error as PostgresError {
+            return HealthVerdict(healthy: false, line: "unhealthy: the standby's server does not answer on 127.0.0.1:\(settings.localPort): \(error.message)")
+        } catch {
+            return HealthVerdict(healthy: false, line: "unhealthy: \(error)")
+        }
+    }
+
+    /// The full status, local and primary asked at the same time.
+    public static func status(_ settings: StandbySettings) async -> StandbyStatusReport {
+        async let facts = PrimaryProbe.gather(primary: settings.primary, slotName: settings.slotName, timeoutSeconds: 5)
+        var state: ReplicationState?
+        var localError: String?
+        do {
+            state = try await LocalServer.replicationState(settings)
+        } catch let error as PostgresError {
+            localError = error.message
+        } catch {
+            localError = "\(error)"
+        }
+        let primary = await facts
+        return StandbyStatusReport.build(settings: settings, state: state, localError: localError,
+                                         primaryReachable: primary.connectionError == nil, slotLooked: primary.slotLooked, slotFacts: primary.slot)
+    }
+}
