@@ -48,10 +48,20 @@ public struct ChildProcess: Sendable {
     ) async throws -> String {
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: gracePeriod)]
+        var program = executable
+        var programArguments = arguments
         if let account {
-            options.userID = account.uid
-            options.groupID = account.gid
-            options.supplementaryGroups = []
+            if let setpriv = Self.setpriv {
+                // swift-subprocess switches users in a child made by a raw clone3(), where glibc's
+                // setgroups()/setuid() can deadlock on a lock another thread held at that instant
+                // (seen under parallel tests). util-linux's setpriv switches in a normal process.
+                programArguments = ["--reuid=\(account.uid)", "--regid=\(account.gid)", "--clear-groups", "--", program] + programArguments
+                program = setpriv
+            } else {
+                options.userID = account.uid
+                options.groupID = account.gid
+                options.supplementaryGroups = []
+            }
         }
         var updates: [Environment.Key: String?] = [:]
         for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
@@ -60,8 +70,8 @@ public struct ChildProcess: Sendable {
         let outcome: ExecutionResult<String, SequenceOutput, SequenceOutput>
         do {
             outcome = try await Subprocess.run(
-                .path(FilePath(executable)),
-                arguments: Arguments(arguments),
+                .path(FilePath(program)),
+                arguments: Arguments(programArguments),
                 environment: .inherit.updating(updates),
                 workingDirectory: workingDirectory.map { FilePath($0) },
                 platformOptions: options,
@@ -98,6 +108,9 @@ public struct ChildProcess: Sendable {
         }
         return outcome.closureResult
     }
+
+    /// util-linux `setpriv`, used to run a child as another account.
+    static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Runs the child and collects its standard output (at most `limit` bytes) as text.
     public func output(limit: Int = 4 * 1024 * 1024) async throws -> String {

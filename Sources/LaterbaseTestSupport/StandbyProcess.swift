@@ -1,0 +1,145 @@
+import Foundation
+import Shared
+
+/// A `standby-entrypoint run` child process for integration tests, fed by a ``PostgresCluster``
+/// as its primary. Its data directory lives in a fresh `/tmp/laterbase-standby-XXXXXX` (owned
+/// by the `postgres` account when the tests run as root); its output goes to a log file there.
+///
+/// The entrypoint execs postgres, so the child's pid becomes the postmaster's: ``stop()``
+/// sends it SIGINT (fast shutdown). Use ``withStandby(primary:environment:_:)`` so the server
+/// is stopped and the directory removed also when the test throws.
+public final class StandbyProcess: @unchecked Sendable {
+    public let root: String
+    public let dataDirectory: String
+    public let port: Int
+    public let logPath: String
+    /// The environment of every run (and of ``command(_:)``); change it between starts.
+    public var environment: [String: String]
+    private let lock = NSLock()
+    private var process: Process?
+
+    /// Settings for the standby of `primary`: superuser login, sslmode=disable, a 3 s clone retry.
+    public init(primary: PostgresCluster, environment extra: [String: String] = [:]) throws {
+        var template = Array("/tmp/laterbase-standby-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw ClusterError("mkdtemp failed") }
+        root = String(cString: made)
+        if let account = primary.account { try account.own(recursively: root) }
+        dataDirectory = root + "/data"
+        logPath = root + "/standby.log"
+        port = try FreePort.find()
+        environment = [
+            "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(primary.port), "PRIMARY_USER": primary.superuser,
+            "REPL_PASSWORD": primary.password.reveal(), "PRIMARY_SSLMODE": "disable",
+            "PGDATA": dataDirectory, "PGPORT": String(port), "STANDBY_CLONE_RETRY_SECONDS": "3",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+        ].merging(extra) { _, new in new }
+    }
+
+    /// Runs `body` with a new standby of `primary`, then stops it and removes its directory.
+    public static func withStandby<T>(primary: PostgresCluster, environment: [String: String] = [:],
+                                      _ body: (StandbyProcess) async throws -> T) async throws -> T {
+        let standby = try StandbyProcess(primary: primary, environment: environment)
+        do {
+            let result = try await body(standby)
+            await standby.destroy()
+            return result
+        } catch {
+            await standby.destroy()
+            throw error
+        }
+    }
+
+    /// Postgres settings for tests: loopback only, no fsync.
+    public static let testServerArguments = ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+
+    /// Starts `standby-entrypoint run -- <postgres arguments>` in the background.
+    public func start(postgresArguments: [String] = StandbyProcess.testServerArguments) throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("standby-entrypoint"))
+        child.arguments = ["run", "--"] + postgresArguments
+        child.environment = environment
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        child.standardOutput = log
+        child.standardError = log
+        child.standardInput = FileHandle.nullDevice
+        try child.run()
+        try? log.close()
+        lock.withLock { process = child }
+    }
+
+    /// The pid of the running child (the postmaster once postgres was exec'd).
+    public var pid: Int32? { lock.withLock { process?.isRunning == true ? process?.processIdentifier : nil } }
+
+    /// Everything the entrypoint and postgres wrote so far.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until the child exits; returns its status, or nil if it still runs after `timeout`.
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let child = lock.withLock({ process }), !child.isRunning { return child.terminationStatus }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    /// Sends `signal` to the child.
+    public func send(_ signal: Int32) {
+        if let pid { kill(pid, signal) }
+    }
+
+    /// Polls `condition` every 250 ms until it holds; throws with the log tail after `timeout`.
+    public func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw ClusterError("timed out waiting for \(what); standby log: \(log.suffix(3000))")
+    }
+
+    /// Waits until `healthcheck` exits 0.
+    public func waitUntilHealthy(timeout: Duration = .seconds(90)) async throws {
+        try await waitUntil("the standby to stream", timeout: timeout) {
+            (try? await command(["healthcheck"]).status) == 0
+        }
+    }
+
+    /// Runs another subcommand (`healthcheck`, `status`, …) with the standby's environment.
+    public func command(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runProduct("standby-entrypoint", arguments, environment: environment.merging(extra) { _, new in new })
+    }
+
+    /// Connection parameters for the standby's server on 127.0.0.1.
+    public func parameters(password: Secret? = nil) -> ConnectionParameters {
+        ConnectionParameters(host: "127.0.0.1", port: port, user: environment["PRIMARY_USER"] ?? "postgres",
+                             password: password ?? environment["REPL_PASSWORD"].map(Secret.init),
+                             database: "postgres", sslMode: "disable", connectTimeoutSeconds: 5, applicationName: "laterbase-tests")
+    }
+
+    /// Runs SQL on the standby.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) async throws -> QueryResult {
+        try await PostgresConnection.withConnection(self.parameters()) { try $0.query(sql, parameters) }
+    }
+
+    /// Fast shutdown (SIGINT to the postmaster), SIGQUIT if it is not down in 30 s. Idempotent.
+    public func stop() async {
+        guard let pid else { return }
+        kill(pid, SIGINT)
+        if await waitForExit(timeout: .seconds(30)) == nil {
+            kill(pid, SIGQUIT)
+            _ = await waitForExit(timeout: .seconds(10))
+        }
+    }
+
+    /// Stops the server and removes the directory with everything in it (moved-aside copies too).
+    public func destroy() async {
+        await stop()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
