@@ -41,6 +41,7 @@ public enum PrimaryProbe {
         public var settings: QueryResult
         public var details: QueryResult?
         public var slot: QueryResult?
+        public var passwordStorage: QueryResult?
     }
 
     static func queryRows(_ connection: PostgresConnection, slotName: String) throws -> Rows {
@@ -59,10 +60,13 @@ public enum PrimaryProbe {
         let details = try connection.query("""
             SELECT r.rolsuper AS rolsuper, r.rolreplication AS rolreplication,
                    (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender') AS walsenders,
-                   (SELECT count(*) FROM pg_replication_slots) AS slots,
-                   CASE WHEN r.rolsuper THEN (SELECT a.rolpassword LIKE 'md5%' FROM pg_authid a WHERE a.rolname = current_user) END AS md5
+                   (SELECT count(*) FROM pg_replication_slots) AS slots
             FROM pg_roles r WHERE r.rolname = current_user
             """)
+        // pg_authid is readable by superusers only; the query is not even planned otherwise.
+        let md5 = details.value(0, "rolsuper") == "t"
+            ? try connection.query("SELECT rolpassword LIKE 'md5%' AS md5 FROM pg_authid WHERE rolname = current_user")
+            : nil
         let slot = try connection.query("""
             SELECT s.slot_type, s.active, s.active_pid,
                    (SELECT host(client_addr) FROM pg_stat_replication p WHERE p.pid = s.active_pid) AS client,
@@ -71,7 +75,7 @@ public enum PrimaryProbe {
                    \(number >= 130_000 ? "s.wal_status" : "NULL::text") AS wal_status
             FROM pg_replication_slots s WHERE s.slot_name = $1
             """, [slotName])
-        return Rows(settings: settings, details: details, slot: slot)
+        return Rows(settings: settings, details: details, slot: slot, passwordStorage: md5)
     }
 
     /// Turns the raw rows into facts. Pure.
@@ -90,7 +94,7 @@ public enum PrimaryProbe {
             facts.canReplicate = details.value(0, "rolreplication").map { $0 == "t" }
             facts.walSendersInUse = details.value(0, "walsenders").flatMap { Int($0) }
             facts.slotsInUse = details.value(0, "slots").flatMap { Int($0) }
-            facts.passwordIsMD5 = details.value(0, "md5").map { $0 == "t" }
+            facts.passwordIsMD5 = rows.passwordStorage?.value(0, "md5").map { $0 == "t" }
         }
         if let slot = rows.slot {
             facts.slotLooked = true

@@ -59,7 +59,10 @@ public struct StandbyCloner: Sendable {
         do {
             try await cloneAndInstall(data: data, hotStandbyParameters: facts.hotStandbyParameters)
         } catch {
-            try? FileManager.default.removeItem(atPath: data.cloneTemporaryPath)
+            // pg_basebackup's WAL-streaming child outlives a stopped pg_basebackup for a while:
+            // end its WAL sender first, so it neither holds the slot nor writes into the clone.
+            await terminateSlotHolder()
+            removeTemporary(data.cloneTemporaryPath)
             if createdSlot { await dropSlot() }
             if error is CancellationError || Task.isCancelled { throw error }
             if let failure = error as? CommandFailure { throw failure }
@@ -103,6 +106,29 @@ public struct StandbyCloner: Sendable {
             logger.warning("the primary does not answer yet; retrying", metadata: [LogKey.host: "\(target)", LogKey.error: "\(error.message)", LogKey.seconds: "\(wait.components.seconds)"])
             try await Task.sleep(for: wait)
             delay = min(delay * 2, 15)
+        }
+    }
+
+    /// Ends the WAL sender that still uses the slot (this run's pg_basebackup). Best effort;
+    /// a role may end its own sessions, so no superuser is needed.
+    private func terminateSlotHolder() async {
+        let parameters = settings.primary.connection(timeoutSeconds: 5)
+        _ = try? await PostgresConnection.withConnection(parameters) { [slot = settings.slotName] connection in
+            try connection.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
+        }
+    }
+
+    /// Removes the unfinished clone, retrying while a lingering writer adds files to it.
+    private func removeTemporary(_ path: String) {
+        for attempt in 0..<10 {
+            do {
+                try FileManager.default.removeItem(atPath: path)
+                return
+            } catch {
+                if !FileManager.default.fileExists(atPath: path) { return }
+                if attempt == 9 { logger.error("could not remove the unfinished clone; remove it before the next start", metadata: [LogKey.path: "\(path)", LogKey.error: "\(error)"]) }
+                usleep(300_000)
+            }
         }
     }
 

@@ -1,0 +1,146 @@
+import Foundation
+import LaterbaseTestSupport
+import Testing
+@testable import Shared
+
+/// Faults and failover: a re-initialised primary, SIGTERM during the clone, a dead primary, promotion.
+@Suite("standby-entrypoint: faults and failover", .timeLimit(.minutes(4)))
+struct StandbyLifecycleTests {
+    static let primaryOptions = PostgresCluster.Options(replication: true)
+
+    /// The system identifier `pg_controldata` reports for `directory`.
+    func systemIdentifier(_ directory: String, tools: PostgresTools) async throws -> String {
+        try await ControlData.read(dataDirectory: directory, tools: tools).systemIdentifier
+    }
+
+    @Test("a re-initialised primary: never refuses and changes nothing; auto moves the old directory aside and clones again")
+    func primaryReinitialised() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { first in
+            try await StandbyProcess.withStandby(primary: first) { standby in
+                try standby.start()
+                try await standby.waitUntilHealthy()
+                await standby.stop()
+                let oldID = try await systemIdentifier(standby.dataDirectory, tools: first.tools)
+                try await PostgresCluster.withCluster(Self.primaryOptions) { second in
+                    try await second.execute("CREATE TABLE fresh_library (id int)")
+                    standby.environment["PRIMARY_PORT"] = String(second.port)
+                    standby.environment["REPL_PASSWORD"] = second.password.reveal()
+
+                    let refused = try await standby.command(["run"])
+                    #expect(refused.status == 1)
+                    #expect(refused.stderr.contains("is a copy of the PostgreSQL cluster with system identifier \(oldID)"))
+                    #expect(refused.stderr.contains("STANDBY_RECLONE=never, so nothing was changed"))
+                    #expect(try await systemIdentifier(standby.dataDirectory, tools: first.tools) == oldID)
+                    #expect(FileManager.default.fileExists(atPath: standby.dataDirectory + "/standby.signal"))
+                    let siblings = try FileManager.default.contentsOfDirectory(atPath: standby.root)
+                    #expect(!siblings.contains { $0.hasPrefix("data.old-") })
+
+                    standby.environment["STANDBY_RECLONE"] = "auto"
+                    try standby.start()
+                    try await standby.waitUntilHealthy()
+                    #expect(try await standby.query("SELECT count(*) FROM fresh_library").scalar == "0")
+                    let aside = try #require(try FileManager.default.contentsOfDirectory(atPath: standby.root).first { $0.hasPrefix("data.old-") })
+                    #expect(try await systemIdentifier(standby.root + "/" + aside, tools: first.tools) == oldID)
+                    #expect(try await systemIdentifier(standby.dataDirectory, tools: first.tools) != oldID)
+                    await standby.stop()
+                }
+            }
+        }
+    }
+
+    @Test("SIGTERM during the clone stops pg_basebackup, removes the temporary directory and exits non-zero")
+    func sigtermMidClone() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            // 32 kB/s makes the ~20 MB clone take minutes: there is time to interrupt it.
+            try await StandbyProcess.withStandby(primary: primary, environment: ["STANDBY_CLONE_MAX_RATE": "32k"]) { standby in
+                try standby.start()
+                let temporary = standby.dataDirectory + ".clone-tmp"
+                try await standby.waitUntil("the clone to start", timeout: .seconds(30)) {
+                    FileManager.default.fileExists(atPath: temporary + "/PG_VERSION") || standby.log.contains("clone progress")
+                }
+                #expect(try await primary.query("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender'").scalar != "0")
+                let sent = ContinuousClock.now
+                standby.send(SIGTERM)
+                let status = await standby.waitForExit(timeout: .seconds(30))
+                #expect(status != nil && status != 0)
+                #expect(ContinuousClock.now - sent < .seconds(20))
+                #expect(standby.log.contains("stopped by SIGTERM"))
+                #expect(!FileManager.default.fileExists(atPath: temporary))
+                #expect(!FileManager.default.fileExists(atPath: standby.dataDirectory))
+                // The slot this run created is gone again: it would keep WAL on the primary forever.
+                try await standby.waitUntil("the slot to be dropped", timeout: .seconds(10)) {
+                    (try? await primary.query("SELECT count(*) FROM pg_replication_slots").scalar) == "0"
+                }
+            }
+        }
+    }
+
+    @Test("healthcheck turns unhealthy when the primary dies; a later boot without the primary starts anyway")
+    func primaryDown() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            try await primary.execute("CREATE TABLE edits (id int); INSERT INTO edits VALUES (1)")
+            try await StandbyProcess.withStandby(primary: primary) { standby in
+                try standby.start()
+                try await standby.waitUntilHealthy()
+                let healthy = try await standby.command(["healthcheck"])
+                #expect(healthy.stdout.hasPrefix("healthy: streaming from 127.0.0.1:\(primary.port)"))
+                #expect(healthy.stdout.split(separator: "\n").count == 1)
+
+                await primary.stop()
+                try await standby.waitUntil("healthcheck to fail", timeout: .seconds(30)) {
+                    (try? await standby.command(["healthcheck"]).status) == 1
+                }
+                let sick = try await standby.command(["healthcheck"])
+                #expect(sick.stdout.hasPrefix("unhealthy: the WAL receiver"))
+                #expect(sick.stdout.split(separator: "\n").count == 1)
+
+                await standby.stop()
+                try standby.start()
+                try await standby.waitUntil("the standby to accept reads", timeout: .seconds(60)) {
+                    (try? await standby.query("SELECT count(*) FROM edits").scalar) == "1"
+                }
+                #expect(standby.log.contains("the primary does not answer; starting the standby anyway"))
+                let status = try await standby.command(["status"])
+                #expect(status.stdout.contains("role:          standby"))
+                #expect(status.stdout.contains("does not answer"))
+
+                try await primary.restart()
+                try await standby.waitUntilHealthy()
+            }
+        }
+    }
+
+    @Test("promote refuses while the primary answers, then promotes, waits until writable and says where to connect")
+    func promote() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            try await primary.execute("CREATE TABLE edits (id int)")
+            try await StandbyProcess.withStandby(primary: primary) { standby in
+                try standby.start()
+                try await standby.waitUntilHealthy()
+                let refused = try await standby.command(["promote"])
+                #expect(refused.status == 1)
+                #expect(refused.stderr.contains("still answers"))
+                #expect(try await standby.query("SELECT pg_is_in_recovery()").scalar == "t")
+
+                await primary.stop()
+                let promoted = try await standby.command(["promote"])
+                #expect(promoted.status == 0, "\(promoted.stderr)")
+                #expect(promoted.stdout.contains("port 5432"))
+                try await standby.query("INSERT INTO edits VALUES (42)")
+                #expect(try await standby.query("SELECT count(*) FROM edits").scalar == "1")
+                let health = try await standby.command(["healthcheck"])
+                #expect(health.status == 1 && health.stdout.contains("not in recovery"))
+                let again = try await standby.command(["promote"])
+                #expect(again.status == 1 && again.stderr.contains("not a standby"))
+
+                // A restart after the failover keeps serving as the primary while the old one is gone.
+                await standby.stop()
+                try standby.start()
+                try await standby.waitUntil("the promoted server to accept writes", timeout: .seconds(60)) {
+                    (try? await standby.query("SELECT pg_is_in_recovery()").scalar) == "f"
+                }
+                #expect(try await standby.query("SELECT count(*) FROM edits").scalar == "1")
+            }
+        }
+    }
+}
