@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Shared
 
 /// `backup-agent`: scheduled, verified logical backups of every Resolve library.
@@ -9,7 +10,7 @@ struct BackupAgent: AsyncParsableCommand {
         commandName: "backup-agent",
         abstract: "Scheduled gzip backups of every DaVinci Resolve library, with retention, offsite copies and restore.",
         discussion: "Configuration comes from environment variables only; see the README.",
-        subcommands: [SupervisorCommand.self],
+        subcommands: [SupervisorCommand.self, BackupCommand.self, HealthcheckCommand.self],
         defaultSubcommand: SupervisorCommand.self
     )
 }
@@ -25,9 +26,17 @@ func runReporting(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// Reads the agent's settings; a problem is a one-line error with exit status 78.
-func loadSettings() throws -> BackupSettings {
-    let settings = try BackupSettings(environment: EnvironmentReader())
-    LoggingSetup.bootstrap(settings.log)
-    return settings
+/// The agent's settings and its logger; a configuration problem is one line and exit status 78.
+struct AgentContext {
+    let settings: BackupSettings
+    let schedule: ScheduleSettings
+    let logger: Logger
+
+    static func load() throws -> AgentContext {
+        let env = EnvironmentReader()
+        let settings = try BackupSettings(environment: env)
+        let schedule = try ScheduleSettings(settings: settings, environment: env)
+        LoggingSetup.bootstrap(settings.log)
+        return AgentContext(settings: settings, schedule: schedule, logger: Logger(label: "backup-agent"))
+    }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
 import Shared
+import UnixSignals
 
 /// `backup-agent run`: the long-running supervisor.
 struct SupervisorCommand: AsyncParsableCommand {
@@ -7,8 +11,19 @@ struct SupervisorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            _ = try loadSettings()
-            throw CommandFailure("backup-agent run is not implemented yet in this build")
+            let context = try AgentContext.load()
+            let supervisor = BackupSupervisor(settings: context.settings, schedule: context.schedule.schedule,
+                                              zone: context.schedule.zone, logger: context.logger)
+            context.logger.info("backup-agent started", metadata: [
+                "schedule": "\(context.settings.schedule)", "tz": "\(context.schedule.zone.identifier)",
+                "backup_dir": "\(context.settings.backupDirectory)", LogKey.host: "\(context.settings.source.host):\(context.settings.source.port)",
+            ])
+            var configuration = ServiceGroupConfiguration(
+                services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: context.logger)
+            configuration.maximumGracefulShutdownDuration = .seconds(30)
+            try await ServiceGroup(configuration: configuration).run()
         }
     }
 }

@@ -43,7 +43,7 @@ public struct ChildProcess: Sendable {
     ///   `onOutput` throws (the child is then terminated).
     @discardableResult
     public func run(
-        onOutput: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void,
+        onOutput: @escaping @Sendable ([UInt8]) async throws -> Void,
         onStderrLine: (@Sendable (String) -> Void)? = nil
     ) async throws -> String {
         var options = PlatformOptions()
@@ -82,7 +82,7 @@ public struct ChildProcess: Sendable {
                 try await withThrowingTaskGroup(of: String.self) { group in
                     group.addTask {
                         for try await chunk in execution.standardOutput {
-                            try chunk.withUnsafeBytes { try onOutput($0) }
+                            try await onOutput(chunk.withUnsafeBytes { Array($0) })
                         }
                         return ""
                     }
@@ -143,7 +143,7 @@ final class OutputCollector: @unchecked Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    func append(_ bytes: UnsafeRawBufferPointer) {
+    func append(_ bytes: [UInt8]) {
         lock.withLock {
             let room = max(0, limit - data.count)
             data.append(contentsOf: bytes.prefix(room))

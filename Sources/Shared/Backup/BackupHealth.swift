@@ -1,0 +1,49 @@
+import Foundation
+
+/// The verdict of `backup-agent healthcheck`: a pure function of the agent's state, the clock
+/// and the allowed age, so every transition is unit-tested.
+public enum BackupHealth {
+    public struct Verdict: Sendable, Equatable {
+        public let healthy: Bool
+        /// One line for the user.
+        public let message: String
+    }
+
+    /// Unhealthy when no backup ever succeeded, when the last pass failed for any database,
+    /// or when some database's newest backup is older than `maxAge`.
+    public static func evaluate(_ state: AgentState, now: Date, maxAge: TimeInterval) -> Verdict {
+        guard let pass = state.lastPass else {
+            return Verdict(healthy: false, message: "unhealthy: no backup pass has run yet")
+        }
+        if !pass.failed.isEmpty {
+            let names = pass.failed.keys.sorted()
+            let first = pass.failed[names[0]] ?? ""
+            return Verdict(healthy: false, message: "unhealthy: the last pass failed for \(names.joined(separator: ", ")): \(first)")
+        }
+        let successes = state.databases.compactMapValues(\.lastSuccess)
+        guard !successes.isEmpty else {
+            return Verdict(healthy: false, message: "unhealthy: no successful backup yet")
+        }
+        let stale = successes.filter { now.timeIntervalSince($0.value) > maxAge }.keys.sorted()
+        if let oldest = stale.first, let time = successes[oldest] {
+            return Verdict(healthy: false, message: "unhealthy: the newest backup of \(stale.joined(separator: ", ")) is \(Self.age(now.timeIntervalSince(time))) old (limit \(Self.age(maxAge)))")
+        }
+        let newest = successes.values.max()!
+        return Verdict(healthy: true, message: "healthy: \(successes.count) database(s) backed up, newest \(Self.age(now.timeIntervalSince(newest))) ago")
+    }
+
+    /// `HEALTH_MAX_BACKUP_AGE`, or twice the schedule's longest interval plus ten minutes.
+    public static func maxAge(settings: BackupSettings, schedule: CronSchedule, zone: TimeZone, now: Date) -> TimeInterval {
+        if let configured = settings.healthMaxBackupAge { return TimeInterval(configured) }
+        let interval = schedule.longestInterval(after: now, in: zone) ?? 3600
+        return 2 * interval + 600
+    }
+
+    /// `3h05m`, `12m`, `40s`.
+    static func age(_ seconds: TimeInterval) -> String {
+        let total = Int(max(0, seconds))
+        if total >= 3600 { return String(format: "%dh%02dm", total / 3600, (total % 3600) / 60) }
+        if total >= 60 { return "\(total / 60)m" }
+        return "\(total)s"
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+
+/// Backs up one database: `pg_dump --clean --if-exists` streamed through the parallel gzip
+/// writer into a hidden `.partial` file in the database's folder, fsynced, then renamed to its
+/// final name (or, when the library has not changed since `previous`, replaced by a hard link
+/// to the earlier file), then the manifest. On any failure or cancellation the partial file is
+/// removed and nothing else is touched.
+public struct DatabaseBackup: Sendable {
+    public let settings: BackupSettings
+    public let layout: BackupLayout
+    public let pgDump: String
+    /// `pg_dump --version`'s major version and text, looked up once per pass.
+    public let pgDumpVersion: (major: Int, text: String)
+    public let strategy: DeflateStrategy
+    public let blockSize: Int
+    /// pg_dump's `--restrict-key` (PostgreSQL releases since August 2025 put a random one in every
+    /// dump otherwise, so no two dumps of an unchanged library would be equal). Nil when this
+    /// pg_dump has no such option.
+    public let restrictKey: String?
+    public let logger: Logger
+
+    public init(settings: BackupSettings, pgDump: String, pgDumpVersion: (major: Int, text: String), restrictKey: String?,
+                strategy: DeflateStrategy = .adaptive, blockSize: Int = ParallelGzipWriter.defaultBlockSize, logger: Logger) {
+        self.settings = settings
+        self.layout = BackupLayout(root: settings.backupDirectory)
+        self.pgDump = pgDump
+        self.pgDumpVersion = pgDumpVersion
+        self.strategy = strategy
+        self.blockSize = blockSize
+        self.restrictKey = restrictKey
+        self.logger = logger
+    }
+
+    /// Runs the backup of `database` stamped `time`. Returns the manifest written.
+    public func run(database: String, time: Date, previous: BackupManifest?) async throws -> BackupManifest {
+        let source = settings.source.connection(database: database)
+        let (serverVersion, serverMajor, catalog) = try await PostgresConnection.withConnection(source) { connection in
+            let version = try connection.query("SHOW server_version").scalar ?? "?"
+            let major = PostgresVersion.major(fromServerVersionNumber: connection.serverVersionNumber)
+            return (version, major, try connection.resolveCatalog())
+        }
+        guard pgDumpVersion.major >= serverMajor else {
+            throw CommandFailure("pg_dump \(pgDumpVersion.major) is older than the server (PostgreSQL \(serverMajor)) and cannot dump it; install the PostgreSQL \(serverMajor) client tools (e.g. postgresql-client-\(serverMajor)) or set PG_BINDIR to them")
+        }
+
+        let directory = layout.directory(for: database)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        var stamp = time
+        var name = BackupLayout.fileName(database: database, at: stamp)
+        while FileManager.default.fileExists(atPath: directory + "/" + name) {
+            stamp += 1
+            name = BackupLayout.fileName(database: database, at: stamp)
+        }
+        let finalPath = directory + "/" + name
+        let partialPath = directory + "/." + name + BackupLayout.partialSuffix
+        let started = Date()
+        let fd = open(partialPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw CommandFailure("cannot create \(partialPath): \(String(cString: strerror(errno)))")
+        }
+        var descriptorOpen = true
+        var keepPartial = false
+        defer {
+            if descriptorOpen { close(fd) }
+            if !keepPartial { unlink(partialPath) }
+        }
+        let writer = ParallelGzipWriter(descriptor: fd, level: settings.compressionLevel, strategy: strategy, blockSize: blockSize)
+        let summary: GzipSummary
+        do {
+            try await dumpProcess(database: database).run(onOutput: { try await writer.write($0) })
+            summary = try await writer.finish()
+        } catch {
+            await writer.abandon()
+            throw error
+        }
+        guard fsync(fd) == 0 else { throw GzipWriteError(errno: errno) }
+        close(fd)
+        descriptorOpen = false
+
+        var manifest = BackupManifest(
+            database: database, file: name, serverVersion: serverVersion, pgDumpVersion: pgDumpVersion.text,
+            startedAt: started, finishedAt: Date(), rawBytes: summary.rawBytes, compressedBytes: summary.compressedBytes,
+            sha256: summary.sha256, contentFingerprint: summary.contentFingerprint,
+            sourceHost: settings.source.host, sourcePort: settings.source.port,
+            compression: .init(level: settings.compressionLevel, strategy: strategy, blockSize: blockSize),
+            unchangedFrom: nil, resolve: catalog)
+
+        if let previous, let original = reusable(previous, for: summary, in: directory),
+           link(directory + "/" + original.file, finalPath) == 0 {
+            // Unchanged library: the new name shares the earlier file's bytes.
+            manifest.unchangedFrom = original.unchangedFrom ?? original.file
+            manifest.sha256 = original.sha256
+            manifest.compressedBytes = original.compressedBytes
+        } else {
+            guard rename(partialPath, finalPath) == 0 else {
+                throw CommandFailure("cannot rename the finished backup to \(finalPath): \(String(cString: strerror(errno)))")
+            }
+            keepPartial = true
+        }
+        SecureFile.syncDirectory(of: finalPath)
+        try SecureFile.writeAtomically(try manifest.encoded(), to: BackupLayout.manifestPath(forBackup: finalPath), mode: 0o640)
+        logger.info("backup written", metadata: [
+            LogKey.database: "\(database)", LogKey.file: "\(name)", LogKey.bytes: "\(manifest.compressedBytes)",
+            "raw_bytes": "\(summary.rawBytes)", "projects": "\(catalog.projects.count)",
+            "unchanged_from": "\(manifest.unchangedFrom ?? "-")",
+            LogKey.seconds: "\(String(format: "%.1f", manifest.finishedAt.timeIntervalSince(started)))",
+        ])
+        return manifest
+    }
+
+    /// The earlier backup whose bytes can stand for this one: same content and block size,
+    /// and its file still there with the recorded size.
+    private func reusable(_ previous: BackupManifest, for summary: GzipSummary, in directory: String) -> BackupManifest? {
+        guard previous.contentFingerprint == summary.contentFingerprint, previous.compression.blockSize == blockSize,
+              let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + previous.file),
+              (attributes[.size] as? NSNumber)?.int64Value == previous.compressedBytes else { return nil }
+        return previous
+    }
+
+    /// `pg_dump` with the connection in its environment: no host, user, database or password
+    /// in its arguments (a database name containing `=` would otherwise be read as a conninfo).
+    private func dumpProcess(database: String) -> ChildProcess {
+        var arguments = ["--clean", "--if-exists", "--no-password", "--format=plain", "--encoding=UTF8"]
+        if let restrictKey { arguments.append("--restrict-key=\(restrictKey)") }
+        var process = ChildProcess(pgDump, arguments)
+        process.environment = [
+            "PGHOST": settings.source.host, "PGPORT": String(settings.source.port), "PGUSER": settings.source.user,
+            "PGDATABASE": database, "PGSSLMODE": settings.source.sslMode, "PGAPPNAME": "laterbase-backup",
+            "PGCONNECT_TIMEOUT": "10", "PGSERVICE": nil, "PGOPTIONS": nil,
+        ]
+        if let password = settings.source.password { process.secretEnvironment = ["PGPASSWORD": password] }
+        return process
+    }
+}
+

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Shared
+
+/// `backup-agent backup [--db NAME]`: one pass now, then exit (1 when any database failed).
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "One backup pass now, then exit.")
+
+    @Option(help: "Back up only this database.")
+    var db: String?
+
+    func run() async throws {
+        try await runReporting {
+            let context = try AgentContext.load()
+            let pass = try await BackupPass(settings: context.settings, logger: context.logger).run(only: db)
+            if !pass.failed.isEmpty {
+                throw CommandFailure("backup failed for \(pass.failed.keys.sorted().joined(separator: ", ")): \(pass.failed.values.sorted().first ?? "")")
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LaterbaseTestSupport
+import Shared
+
+/// Runs the built `backup-agent` against a test cluster with a private backup folder.
+struct AgentHarness {
+    let cluster: PostgresCluster
+    let backupDirectory: String
+
+    init(cluster: PostgresCluster) throws {
+        self.cluster = cluster
+        backupDirectory = NSTemporaryDirectory() + "laterbase-backups-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
+    }
+
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = [
+            "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(cluster.port), "PRIMARY_USER": "postgres",
+            "REPL_PASSWORD": cluster.password.reveal(), "PRIMARY_SSLMODE": "disable", "BACKUP_DIR": backupDirectory,
+            "TZ": "UTC", "LOG_LEVEL": "debug",
+        ]
+        env.merge(extra) { _, new in new }
+        return env
+    }
+
+    func run(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runProduct("backup-agent", arguments, environment: environment(extra))
+    }
+
+    /// Starts the agent without waiting for it (for kill and SIGTERM tests).
+    func start(_ arguments: [String], _ extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
+        process.arguments = arguments
+        var env = environment(extra)
+        env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Names in a database's backup folder (hidden files included), sorted.
+    func files(of database: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: backupDirectory + "/" + BackupLayout.folderName(for: database))) ?? []).sorted()
+    }
+
+    func backups(of database: String) -> [String] { files(of: database).filter { $0.hasSuffix(".sql.gz") && !$0.hasPrefix(".") } }
+
+    func manifest(of database: String, file: String) throws -> BackupManifest {
+        let path = backupDirectory + "/" + BackupLayout.folderName(for: database) + "/" + file
+        return try BackupManifest.decode(try Data(contentsOf: URL(fileURLWithPath: BackupLayout.manifestPath(forBackup: path))))
+    }
+
+    func path(_ database: String, _ file: String) -> String {
+        backupDirectory + "/" + BackupLayout.folderName(for: database) + "/" + file
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: backupDirectory) }
+
+    /// Waits until `condition` holds, polling; false on timeout.
+    static func wait(timeout: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    /// Restores a backup file into a new database with `gunzip | psql`, as a user would.
+    func restoreWithPsql(_ file: String, of database: String, into target: String) async throws {
+        try await cluster.createDatabase(target)
+        let script = "gzip -dc \"$1\" | psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p \(cluster.port) -U postgres -d \"$2\" >/dev/null"
+        var process = ChildProcess("/bin/sh", ["-c", script, "sh", path(database, file), target])
+        process.secretEnvironment = ["PGPASSWORD": cluster.password]
+        _ = try await process.output()
+    }
+}
