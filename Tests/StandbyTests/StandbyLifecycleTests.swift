@@ -143,4 +143,21 @@ struct StandbyLifecycleTests {
             }
         }
     }
+
+    @Test("a first boot retries an unreachable primary for STANDBY_CLONE_RETRY_SECONDS, then exits 1 with the reason")
+    func firstBootPrimaryUnreachable() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            let nobody = try FreePort.find()
+            try await StandbyProcess.withStandby(primary: primary, environment: ["PRIMARY_PORT": String(nobody), "STANDBY_CLONE_RETRY_SECONDS": "2"]) { standby in
+                let started = ContinuousClock.now
+                let result = try await standby.command(["run"])
+                #expect(result.status == 1)
+                #expect(ContinuousClock.now - started < .seconds(20))
+                #expect(result.stderr.contains("did not answer for 2 s (STANDBY_CLONE_RETRY_SECONDS)"))
+                #expect(result.stderr.contains("fix: check PRIMARY_HOST and PRIMARY_PORT"))
+                #expect(result.stdout.contains("retrying"))
+                #expect(!FileManager.default.fileExists(atPath: standby.dataDirectory))
+            }
+        }
+    }
 }
