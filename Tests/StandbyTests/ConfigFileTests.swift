@@ -100,4 +100,22 @@ struct ConfigFileTests {
         #expect(env == ["PGDATA": "/d", "HOME": "/root"])
         #expect(PostgresExec.argumentVector(binary: "/pg/postgres", dataDirectory: "/d", extra: ["-c", "x=1"]) == ["/pg/postgres", "-D", "/d", "-c", "x=1"])
     }
+
+    @Test("an interrupted in-place clone is removed entirely, lost+found and nothing else kept")
+    func inPlaceLeftover() throws {
+        let root = NSTemporaryDirectory() + "laterbase-inplace-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = DataDirectory(path: root + "/data")
+        try FileManager.default.createDirectory(atPath: data.path + "/lost+found", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: data.inPlaceClonePath + "/base", withIntermediateDirectories: true)
+        try Data("15".utf8).write(to: URL(fileURLWithPath: data.path + "/PG_VERSION"))
+        try Data().write(to: URL(fileURLWithPath: data.path + "/standby.signal"))
+        // Without the marker nothing is touched: it may be somebody's data.
+        #expect(try data.removeLeftoverClone() == false)
+        #expect(data.inspect() == .standby(version: "15"))
+        try Data().write(to: URL(fileURLWithPath: data.inPlaceMarkerPath))
+        #expect(try data.removeLeftoverClone() == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data.path) == ["lost+found"])
+        #expect(data.inspect() == .absent)
+    }
 }

@@ -49,6 +49,18 @@ struct StandbyCloneTests {
                 #expect(report.primarySlot?.exists == true && report.primarySlot?.active == true)
                 #expect(report.healthy)
                 #expect(standby.log.contains("clone progress"))
+
+                // postgres replaced the entrypoint (same pid), runs as postgres, and has no secret in its environment.
+                let pid = try #require(standby.pid)
+                let pidFile = try String(contentsOfFile: standby.dataDirectory + "/postmaster.pid", encoding: .utf8)
+                #expect(pidFile.split(separator: "\n").first.map(String.init) == String(pid))
+                let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
+                #expect(!String(decoding: environ, as: UTF8.self).contains("REPL_PASSWORD"))
+                if SystemAccount.isRoot {
+                    let procStatus = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+                    let uid = SystemAccount(named: "postgres")!.uid
+                    #expect(procStatus.contains("Uid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)"))
+                }
             }
         }
     }

@@ -160,4 +160,41 @@ struct StandbyLifecycleTests {
             }
         }
     }
+
+    @Test("PGDATA as a mounted volume: the clone is built inside it and moved up", .enabled(if: SystemAccount.isRoot, "mounting a tmpfs needs root"))
+    func mountedVolume() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            try await primary.execute("CREATE TABLE edits (id int); INSERT INTO edits VALUES (1)")
+            try await StandbyProcess.withStandby(primary: primary) { standby in
+                try FileManager.default.createDirectory(atPath: standby.dataDirectory, withIntermediateDirectories: true)
+                let mount = try await runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=256m", "tmpfs", standby.dataDirectory])
+                try #require(mount == 0, "mount failed")
+                do {
+                    try standby.start()
+                    try await standby.waitUntilHealthy()
+                    #expect(try await standby.query("SELECT count(*) FROM edits").scalar == "1")
+                    #expect(standby.log.contains("PGDATA is a mount point: building the clone inside it"))
+                    let entries = try FileManager.default.contentsOfDirectory(atPath: standby.dataDirectory)
+                    #expect(!entries.contains { $0.hasPrefix(".laterbase-clone") })
+                    #expect(entries.contains("standby.signal"))
+                } catch {
+                    await standby.stop()
+                    _ = try? await runTool("/bin/umount", [standby.dataDirectory])
+                    throw error
+                }
+                await standby.stop()
+                _ = try await runTool("/bin/umount", [standby.dataDirectory])
+            }
+        }
+    }
+
+    /// Runs a system tool and returns its exit status.
+    func runTool(_ path: String, _ arguments: [String]) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }

@@ -28,6 +28,11 @@ public struct DataDirectory: Sendable {
 
     /// Where a clone is built before it is renamed into place.
     public var cloneTemporaryPath: String { path + ".clone-tmp" }
+    /// When `PGDATA` is a mount point (a volume), the clone is built inside it instead …
+    public var inPlaceClonePath: String { path + "/.laterbase-clone-tmp" }
+    /// … and this marker exists from before the clone starts until every entry was moved up.
+    /// Only ever created in an empty `PGDATA`, so everything beside it belongs to the clone.
+    public var inPlaceMarkerPath: String { path + "/.laterbase-clone-in-progress" }
     /// The passfile `primary_conninfo` names (0600, owned by the server's account).
     public var passfilePath: String { path + "/" + StandbyFiles.passfileName }
     public var standbySignalPath: String { path + "/standby.signal" }
@@ -82,12 +87,45 @@ public struct DataDirectory: Sendable {
         return target
     }
 
-    /// Removes a temporary clone directory left by an interrupted start. Returns whether one was there.
+    /// Removes what an interrupted clone left: the sibling temporary directory, or — in a
+    /// mounted `PGDATA` holding the in-progress marker — every entry but `lost+found`, the
+    /// marker last. Returns whether anything was there.
     @discardableResult
     public func removeLeftoverClone() throws -> Bool {
-        guard FileManager.default.fileExists(atPath: cloneTemporaryPath) else { return false }
-        try FileManager.default.removeItem(atPath: cloneTemporaryPath)
-        return true
+        let manager = FileManager.default
+        var found = false
+        if manager.fileExists(atPath: cloneTemporaryPath) {
+            try manager.removeItem(atPath: cloneTemporaryPath)
+            found = true
+        }
+        if manager.fileExists(atPath: inPlaceMarkerPath) {
+            let marker = (inPlaceMarkerPath as NSString).lastPathComponent
+            for entry in try manager.contentsOfDirectory(atPath: path) where entry != "lost+found" && entry != marker {
+                try manager.removeItem(atPath: path + "/" + entry)
+            }
+            try manager.removeItem(atPath: inPlaceMarkerPath)
+            SecureFile.syncDirectory(of: inPlaceMarkerPath)
+            found = true
+        }
+        return found
+    }
+
+    /// Moves the finished in-place clone's entries up into `PGDATA`, then removes the marker.
+    public func installCloneInPlace() throws {
+        let manager = FileManager.default
+        for entry in try manager.contentsOfDirectory(atPath: inPlaceClonePath) {
+            guard rename(inPlaceClonePath + "/" + entry, path + "/" + entry) == 0 else {
+                throw CommandFailure("cannot move \(entry) from \(inPlaceClonePath) into \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard rmdir(inPlaceClonePath) == 0 else {
+            throw CommandFailure("cannot remove \(inPlaceClonePath): \(String(cString: strerror(errno)))")
+        }
+        SecureFile.syncDirectory(of: path + "/PG_VERSION")
+        guard unlink(inPlaceMarkerPath) == 0 else {
+            throw CommandFailure("cannot remove \(inPlaceMarkerPath): \(String(cString: strerror(errno)))")
+        }
+        SecureFile.syncDirectory(of: inPlaceMarkerPath)
     }
 
     /// Renames the finished clone over `PGDATA` (which must be absent or an empty directory).

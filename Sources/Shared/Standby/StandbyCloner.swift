@@ -33,10 +33,8 @@ public struct StandbyCloner: Sendable {
     ///   ``ChildProcessError`` when stopped.
     public func clone() async throws {
         let data = DataDirectory(path: settings.dataDirectory)
-        if data.isMountPoint() {
-            throw CommandFailure("PGDATA \(data.path) is a mount point, which cannot be replaced by the finished clone; "
-                + "set PGDATA to a directory inside the volume, e.g. \(data.path)/pgdata")
-        }
+        // A mounted volume cannot be replaced by a rename: build the clone inside it instead.
+        let inPlace = data.isMountPoint()
         let facts = try await waitForPrimary()
         var clonePreflight = preflight
         clonePreflight.sendersNeeded = 2
@@ -57,12 +55,19 @@ public struct StandbyCloner: Sendable {
             logger.info("created the replication slot on the primary", metadata: [LogKey.slot: "\(settings.slotName)"])
         }
         do {
-            try await cloneAndInstall(data: data, hotStandbyParameters: facts.hotStandbyParameters)
+            try await cloneAndInstall(data: data, inPlace: inPlace, hotStandbyParameters: facts.hotStandbyParameters)
         } catch {
             // pg_basebackup's WAL-streaming child outlives a stopped pg_basebackup for a while:
             // end its WAL sender first, so it neither holds the slot nor writes into the clone.
             await terminateSlotHolder()
-            removeTemporary(data.cloneTemporaryPath)
+            if inPlace {
+                removeTemporary(data.inPlaceClonePath)
+                if (try? data.removeLeftoverClone()) == nil {
+                    logger.error("could not clean up the unfinished clone in PGDATA; the next start tries again", metadata: [LogKey.path: "\(data.path)"])
+                }
+            } else {
+                removeTemporary(data.cloneTemporaryPath)
+            }
             if createdSlot { await dropSlot() }
             if error is CancellationError || Task.isCancelled { throw error }
             if let failure = error as? CommandFailure { throw failure }
@@ -71,10 +76,14 @@ public struct StandbyCloner: Sendable {
         logger.info("the standby's data directory is ready", metadata: [LogKey.path: "\(data.path)"])
     }
 
-    private func cloneAndInstall(data: DataDirectory, hotStandbyParameters: [(String, String)]) async throws {
-        let temporary = data.cloneTemporaryPath
+    private func cloneAndInstall(data: DataDirectory, inPlace: Bool, hotStandbyParameters: [(String, String)]) async throws {
+        let temporary = inPlace ? data.inPlaceClonePath : data.cloneTemporaryPath
         let parent = (data.path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        if inPlace {
+            logger.info("PGDATA is a mount point: building the clone inside it", metadata: [LogKey.path: "\(temporary)"])
+            try SecureFile.writeAtomically(Data(), to: data.inPlaceMarkerPath, mode: 0o600)
+        }
         guard mkdir(temporary, 0o700) == 0 else {
             throw CommandFailure("cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
@@ -87,7 +96,7 @@ public struct StandbyCloner: Sendable {
         let configurator = StandbyConfigurator(settings: settings, account: account, hotStandbyParameters: hotStandbyParameters)
         try configurator.write(into: temporary, finalPath: data.path, createSignal: true, logger: logger)
         try Task.checkCancellation()
-        try data.installClone()
+        if inPlace { try data.installCloneInPlace() } else { try data.installClone() }
     }
 
     /// Gathers facts until the primary answers or ``StandbyCloneOptions/retrySeconds`` pass.
