@@ -10,7 +10,8 @@ struct BackupAgent: AsyncParsableCommand {
         commandName: "backup-agent",
         abstract: "Scheduled gzip backups of every DaVinci Resolve library, with retention, offsite copies and restore.",
         discussion: "Configuration comes from environment variables only; see the README.",
-        subcommands: [SupervisorCommand.self, BackupCommand.self, HealthcheckCommand.self],
+        subcommands: [SupervisorCommand.self, BackupCommand.self, HealthcheckCommand.self, ListCommand.self, VerifyCommand.self,
+                      RestoreCommand.self, PruneCommand.self],
         defaultSubcommand: SupervisorCommand.self
     )
 }
@@ -32,11 +33,13 @@ struct AgentContext {
     let schedule: ScheduleSettings
     let logger: Logger
 
-    static func load() throws -> AgentContext {
+    /// - Parameter logging: false for commands whose standard output is their answer (`list`,
+    ///   `verify`, `prune --dry-run`): log lines then go to standard error.
+    static func load(logging: Bool = true) throws -> AgentContext {
         let env = EnvironmentReader()
         let settings = try BackupSettings(environment: env)
         let schedule = try ScheduleSettings(settings: settings, environment: env)
-        LoggingSetup.bootstrap(settings.log)
+        LoggingSetup.bootstrap(settings.log, toStandardError: !logging)
         return AgentContext(settings: settings, schedule: schedule, logger: Logger(label: "backup-agent"))
     }
 }

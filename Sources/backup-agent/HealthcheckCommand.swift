@@ -18,7 +18,9 @@ struct HealthcheckCommand: AsyncParsableCommand {
             }
             let now = Date()
             let maxAge = BackupHealth.maxAge(settings: context.settings, schedule: context.schedule.schedule, zone: context.schedule.zone, now: now)
-            let verdict = BackupHealth.evaluate(state, now: now, maxAge: maxAge)
+            let offsite = context.settings.rcloneRemoteName == nil ? nil
+                : BackupHealth.backlog(StoredBackup.all(in: layout), ledger: UploadLedger.load(layout), now: now, grace: maxAge)
+            let verdict = BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite)
             print(verdict.message)
             if !verdict.healthy { throw ExitCode(1) }
         }

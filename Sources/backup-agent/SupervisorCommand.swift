@@ -12,8 +12,10 @@ struct SupervisorCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let context = try AgentContext.load()
-            let supervisor = BackupSupervisor(settings: context.settings, schedule: context.schedule.schedule,
+            var supervisor = BackupSupervisor(settings: context.settings, schedule: context.schedule.schedule,
                                               zone: context.schedule.zone, logger: context.logger)
+            let afterPass = AfterPass(settings: context.settings, zone: context.schedule.zone, logger: context.logger)
+            supervisor.afterPass = { await afterPass.run($0) }
             context.logger.info("backup-agent started", metadata: [
                 "schedule": "\(context.settings.schedule)", "tz": "\(context.schedule.zone.identifier)",
                 "backup_dir": "\(context.settings.backupDirectory)", LogKey.host: "\(context.settings.source.host):\(context.settings.source.port)",

@@ -11,7 +11,26 @@ public enum BackupHealth {
 
     /// Unhealthy when no backup ever succeeded, when the last pass failed for any database,
     /// or when some database's newest backup is older than `maxAge`.
-    public static func evaluate(_ state: AgentState, now: Date, maxAge: TimeInterval) -> Verdict {
+    /// Offsite copies that should have been made by now and were not.
+    public struct OffsiteBacklog: Sendable, Equatable {
+        public let count: Int
+        public let lastError: String?
+        public init(count: Int, lastError: String?) {
+            self.count = count
+            self.lastError = lastError
+        }
+    }
+
+    /// Which backups older than `grace` are still not offsite, from the listing and the ledger.
+    public static func backlog(_ backups: [StoredBackup], ledger: UploadLedger, now: Date, grace: TimeInterval) -> OffsiteBacklog? {
+        let behind = backups.filter { $0.manifest != nil && !ledger.isUploaded($0) && now.timeIntervalSince($0.time) > grace }
+        guard !behind.isEmpty else { return nil }
+        let error = behind.compactMap { ledger.entries[$0.relativePath]?.lastError }.first
+        return OffsiteBacklog(count: behind.count, lastError: error)
+    }
+
+    /// Also unhealthy when `offsite` reports backups that are overdue for their offsite copy.
+    public static func evaluate(_ state: AgentState, now: Date, maxAge: TimeInterval, offsite: OffsiteBacklog? = nil) -> Verdict {
         guard let pass = state.lastPass else {
             return Verdict(healthy: false, message: "unhealthy: no backup pass has run yet")
         }
@@ -27,6 +46,10 @@ public enum BackupHealth {
         let stale = successes.filter { now.timeIntervalSince($0.value) > maxAge }.keys.sorted()
         if let oldest = stale.first, let time = successes[oldest] {
             return Verdict(healthy: false, message: "unhealthy: the newest backup of \(stale.joined(separator: ", ")) is \(Self.age(now.timeIntervalSince(time))) old (limit \(Self.age(maxAge)))")
+        }
+        if let offsite {
+            let reason = offsite.lastError.map { ": \($0)" } ?? " (no upload attempted yet)"
+            return Verdict(healthy: false, message: "unhealthy: \(offsite.count) backup(s) not copied offsite\(reason)")
         }
         let newest = successes.values.max()!
         return Verdict(healthy: true, message: "healthy: \(successes.count) database(s) backed up, newest \(Self.age(now.timeIntervalSince(newest))) ago")

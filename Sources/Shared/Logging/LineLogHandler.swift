@@ -82,8 +82,10 @@ public struct LineLogHandler: LogHandler {
 
 /// Process-wide logging setup, called once by each executable's entry point.
 public enum LoggingSetup {
-    /// Routes swift-log to ``LineLogHandler`` with the given format and level.
-    public static func bootstrap(_ settings: LogSettings) {
-        LoggingSystem.bootstrap { label in LineLogHandler(label: label, settings: settings) }
+    /// Routes swift-log to ``LineLogHandler`` on standard output, or standard error for commands
+    /// whose standard output is their answer.
+    public static func bootstrap(_ settings: LogSettings, toStandardError: Bool = false) {
+        let descriptor = toStandardError ? STDERR_FILENO : STDOUT_FILENO
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, settings: settings, descriptor: descriptor) }
     }
 }

@@ -39,6 +39,7 @@ public final class PostgresConnection {
 
     /// Opens a connection, runs `body` with it and closes it, all on a dispatch thread so a
     /// slow server or a connect timeout never blocks Swift's cooperative threads.
+    @discardableResult
     public static func withConnection<T: Sendable>(
         _ parameters: ConnectionParameters,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T

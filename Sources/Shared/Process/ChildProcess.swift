@@ -37,12 +37,15 @@ public struct ChildProcess: Sendable {
     public var toolName: String { (executable as NSString).lastPathComponent }
 
     /// Runs the child, handing each chunk of its standard output to `onOutput` as it arrives.
+    /// When `input` is given, it is called with a function that writes to the child's standard
+    /// input, which is closed when `input` returns.
     /// Each line of standard error is also passed to `onStderrLine` (progress reports).
     /// - Returns: the captured standard error (tail).
     /// - Throws: ``ChildProcessError`` on a non-zero exit or a failure to start; whatever
     ///   `onOutput` throws (the child is then terminated).
     @discardableResult
     public func run(
+        feeding input: (@Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void)? = nil,
         onOutput: @escaping @Sendable ([UInt8]) async throws -> Void,
         onStderrLine: (@Sendable (String) -> Void)? = nil
     ) async throws -> String {
@@ -67,52 +70,83 @@ public struct ChildProcess: Sendable {
         for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
         for (key, value) in secretEnvironment { updates[Environment.Key(stringLiteral: key)] = value.reveal() }
         let limit = stderrLimit
-        let outcome: ExecutionResult<String, SequenceOutput, SequenceOutput>
+        let status: TerminationStatus
+        let stderr: String
         do {
-            outcome = try await Subprocess.run(
-                .path(FilePath(program)),
-                arguments: Arguments(programArguments),
-                environment: .inherit.updating(updates),
-                workingDirectory: workingDirectory.map { FilePath($0) },
-                platformOptions: options,
-                input: .none,
-                output: .sequence,
-                error: .sequence
-            ) { execution in
-                try await withThrowingTaskGroup(of: String.self) { group in
-                    group.addTask {
-                        for try await chunk in execution.standardOutput {
-                            try await onOutput(chunk.withUnsafeBytes { Array($0) })
-                        }
-                        return ""
+            if let input {
+                let outcome = try await Subprocess.run(
+                    .path(FilePath(program)), arguments: Arguments(programArguments), environment: .inherit.updating(updates),
+                    workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options,
+                    input: .inputWriter, output: .sequence, error: .sequence
+                ) { execution in
+                    let writer = execution.standardInputWriter
+                    return try await Self.drain(execution.standardOutput, execution.standardError, limit: limit,
+                                                onOutput: onOutput, onStderrLine: onStderrLine) {
+                        try await input { bytes in _ = try await writer.write(bytes) }
+                        try await writer.finish()
                     }
-                    group.addTask {
-                        var tail = ""
-                        for try await line in execution.standardError.strings() {
-                            onStderrLine?(line)
-                            tail += line + "\n"
-                            if tail.utf8.count > limit { tail = String(tail.suffix(limit / 2)) }
-                        }
-                        return tail
-                    }
-                    var stderr = ""
-                    for try await part in group { stderr += part }
-                    return stderr
                 }
+                (status, stderr) = (outcome.terminationStatus, outcome.closureResult)
+            } else {
+                let outcome = try await Subprocess.run(
+                    .path(FilePath(program)), arguments: Arguments(programArguments), environment: .inherit.updating(updates),
+                    workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options,
+                    input: .none, output: .sequence, error: .sequence
+                ) { execution in
+                    try await Self.drain(execution.standardOutput, execution.standardError, limit: limit,
+                                         onOutput: onOutput, onStderrLine: onStderrLine, feed: nil)
+                }
+                (status, stderr) = (outcome.terminationStatus, outcome.closureResult)
             }
         } catch let error as SubprocessError {
             throw ChildProcessError(tool: toolName, status: nil, stderr: "could not start: \(error)")
         }
-        guard outcome.terminationStatus.isSuccess else {
-            throw ChildProcessError(tool: toolName, status: "\(outcome.terminationStatus)", stderr: outcome.closureResult)
+        guard status.isSuccess else {
+            throw ChildProcessError(tool: toolName, status: "\(status)", stderr: stderr)
         }
-        return outcome.closureResult
+        return stderr
+    }
+
+    /// Streams stdout to `onOutput` and drains stderr at the same time (and feeds stdin when
+    /// `feed` is given); returns the tail of stderr.
+    private static func drain(
+        _ standardOutput: SubprocessOutputSequence, _ standardError: SubprocessOutputSequence, limit: Int,
+        onOutput: @escaping @Sendable ([UInt8]) async throws -> Void, onStderrLine: (@Sendable (String) -> Void)?,
+        feed: (@Sendable () async throws -> Void)?
+    ) async throws -> String {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            if let feed {
+                group.addTask {
+                    try await feed()
+                    return ""
+                }
+            }
+            group.addTask {
+                for try await chunk in standardOutput {
+                    try await onOutput(chunk.withUnsafeBytes { Array($0) })
+                }
+                return ""
+            }
+            group.addTask {
+                var tail = ""
+                for try await line in standardError.strings() {
+                    onStderrLine?(line)
+                    tail += line + "\n"
+                    if tail.utf8.count > limit { tail = String(tail.suffix(limit / 2)) }
+                }
+                return tail
+            }
+            var stderr = ""
+            for try await part in group { stderr += part }
+            return stderr
+        }
     }
 
     /// util-linux `setpriv`, used to run a child as another account.
     static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Runs the child and collects its standard output (at most `limit` bytes) as text.
+    @discardableResult
     public func output(limit: Int = 4 * 1024 * 1024) async throws -> String {
         let collector = OutputCollector(limit: limit)
         try await run(onOutput: { collector.append($0) })

@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+
+/// Restores a backup into a NEW database, never over an existing one: checksum first, then
+/// `CREATE DATABASE … TEMPLATE template0 ENCODING 'UTF8'`, then the SQL through
+/// `psql --single-transaction`; when anything fails after the database was created, it is
+/// dropped again, so a failed restore leaves nothing behind.
+public struct RestoreJob: Sendable {
+    public let target: ConnectionParameters
+    public let tools: PostgresTools
+    public let logger: Logger
+
+    public init(target: ConnectionParameters, tools: PostgresTools = PostgresTools(), logger: Logger) {
+        self.target = target
+        self.tools = tools
+        self.logger = logger
+    }
+
+    /// Checks the file against its manifest: SHA-256 and a full gzip decode. Returns the result.
+    public static func verifyChecksum(_ backup: StoredBackup) async throws -> GzipReader.Result {
+        let result = try await GzipReader.read(backup.path)
+        if let manifest = backup.manifest, manifest.sha256 != result.sha256 {
+            throw CommandFailure("\(backup.relativePath) does not match its manifest (SHA-256 \(result.sha256.prefix(12))…, expected \(manifest.sha256.prefix(12))…); the file is damaged: use another backup")
+        }
+        return result
+    }
+
+    /// Restores `backup` as `database`. Throws before touching anything when the name exists.
+    public func run(_ backup: StoredBackup, as database: String, skipChecksum: Bool = false) async throws {
+        guard !database.isEmpty, !database.contains("\0") else { throw CommandFailure("--as needs a database name") }
+        if !skipChecksum { _ = try await Self.verifyChecksum(backup) }
+        let server = target.with(database: "postgres")
+        let exists = try await PostgresConnection.withConnection(server) { connection in
+            try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.count == 1
+        }
+        if exists {
+            throw CommandFailure("database \"\(database)\" already exists on \(target.host):\(target.port); restore never writes into an existing library: choose a new name with --as")
+        }
+        try await PostgresConnection.withConnection(server) { connection in
+            try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
+        }
+        logger.info("restoring", metadata: [LogKey.file: "\(backup.relativePath)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
+        do {
+            var psql = ChildProcess(try tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"])
+            psql.environment = [
+                "PGHOST": target.host, "PGPORT": String(target.port), "PGUSER": target.user, "PGDATABASE": database,
+                "PGSSLMODE": target.sslMode, "PGAPPNAME": "laterbase-restore", "PGCONNECT_TIMEOUT": "10", "PGSERVICE": nil, "PGOPTIONS": nil,
+            ]
+            if let password = target.password { psql.secretEnvironment = ["PGPASSWORD": password] }
+            let path = backup.path
+            try await psql.run(feeding: { write in
+                _ = try await GzipReader.read(path) { try await write($0) }
+            }, onOutput: { _ in })
+        } catch {
+            let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+            do {
+                try await PostgresConnection.withConnection(server) { connection in
+                    try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))")
+                }
+            } catch {
+                throw CommandFailure("restore of \(backup.file) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
+            }
+            throw CommandFailure("restore of \(backup.file) failed and \"\(database)\" was removed again: \(reason)")
+        }
+    }
+
+    /// The project names in a restored library, for comparison with the manifest.
+    public func projects(in database: String) async throws -> [String] {
+        try await PostgresConnection.withConnection(target.with(database: database)) { connection in
+            try connection.resolveCatalog().projects.map(\.name)
+        }
+    }
+
+    /// Drops a scratch database (after `verify --restore-test`).
+    public func drop(_ database: String) async throws {
+        try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
+            try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))")
+        }
+    }
+}

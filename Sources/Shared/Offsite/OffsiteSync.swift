@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+
+/// Copies every local backup (and its manifest) that is not offsite yet, newest first, with
+/// retries and backoff, and records the outcome in the ``UploadLedger``. Never throws: an upload
+/// failure must not stop local backups; `healthcheck` reports the backlog instead.
+public struct OffsiteSync: Sendable {
+    public let remote: RcloneRemote
+    public let layout: BackupLayout
+    public let logger: Logger
+    /// Attempts per file in one sync, and the first backoff (doubling).
+    public var attempts = 3
+    public var backoff: Duration = .seconds(2)
+
+    public init(remote: RcloneRemote, layout: BackupLayout, logger: Logger) {
+        self.remote = remote
+        self.layout = layout
+        self.logger = logger
+    }
+
+    /// What one sync did.
+    public struct Outcome: Sendable, Equatable {
+        public var uploaded: [String] = []
+        public var failed: [String: String] = [:]
+    }
+
+    public func run() async -> Outcome {
+        var ledger = UploadLedger.load(layout)
+        var outcome = Outcome()
+        let pending = StoredBackup.all(in: layout).filter { !ledger.isUploaded($0) && $0.manifest != nil }.sorted { $0.time > $1.time }
+        for backup in pending {
+            if Task.isCancelled { break }
+            var entry = ledger.entries[backup.relativePath] ?? UploadLedger.Entry()
+            var delay = backoff
+            for attempt in 1...max(1, attempts) {
+                entry.attempts += 1
+                entry.lastAttempt = Date()
+                do {
+                    try await remote.upload(backup.path, folder: backup.folder, file: backup.file, sha256: backup.manifest?.sha256)
+                    let manifestPath = BackupLayout.manifestPath(forBackup: backup.path)
+                    try await remote.upload(manifestPath, folder: backup.folder, file: (manifestPath as NSString).lastPathComponent, sha256: nil)
+                    entry.uploadedAt = Date()
+                    entry.lastError = nil
+                    outcome.uploaded.append(backup.relativePath)
+                    logger.info("copied offsite", metadata: [LogKey.file: "\(backup.relativePath)", "remote": "\(remote.target(backup.folder, backup.file))"])
+                    break
+                } catch {
+                    entry.lastError = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+                    logger.warning("offsite copy failed", metadata: [LogKey.file: "\(backup.relativePath)", "attempt": "\(attempt)", LogKey.error: "\(entry.lastError ?? "")"])
+                    if attempt < attempts {
+                        do { try await Task.sleep(for: delay) } catch { break }
+                        delay *= 2
+                    }
+                }
+            }
+            if entry.uploadedAt == nil { outcome.failed[backup.relativePath] = entry.lastError ?? "unknown error" }
+            ledger.entries[backup.relativePath] = entry
+            try? ledger.save(layout)
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,72 @@
+import Crypto
+import Foundation
+
+/// The offsite copy target `RCLONE_REMOTE_NAME:RCLONE_REMOTE_PATH`, driven through the rclone
+/// command (its own config file holds any credentials; nothing secret is in our arguments).
+public struct RcloneRemote: Sendable {
+    public let name: String
+    public let path: String
+    public let config: String?
+    public let rclone: String
+
+    public init?(settings: BackupSettings, rclone: String? = nil) {
+        guard let name = settings.rcloneRemoteName, let path = settings.rcloneRemotePath else { return nil }
+        self.name = name
+        self.path = path.hasSuffix("/") ? String(path.dropLast()) : path
+        self.config = settings.rcloneConfig
+        self.rclone = rclone ?? PostgresTools().find("rclone") ?? "/usr/bin/rclone"
+    }
+
+    /// `remote:path/<folder>/<file>`
+    public func target(_ folder: String, _ file: String) -> String {
+        "\(name):\(path.isEmpty ? "" : path + "/")\(folder)/\(file)"
+    }
+
+    private func command(_ arguments: [String]) -> ChildProcess {
+        var process = ChildProcess(rclone, (config.map { ["--config", $0] } ?? []) + arguments)
+        process.gracePeriod = .seconds(5)
+        return process
+    }
+
+    /// Copies one file and checks it arrived: the size always, and SHA-256 or MD5 when the
+    /// remote reports one. Throws with rclone's message or the mismatch.
+    public func upload(_ localPath: String, folder: String, file: String, sha256: String?) async throws {
+        let destination = target(folder, file)
+        try await command(["copyto", "--retries", "1", "--low-level-retries", "2", "--contimeout", "10s", "--timeout", "60s",
+                           localPath, destination]).output()
+        let listing = try await command(["lsjson", "--hash", "--files-only", "--no-modtime", destination]).output()
+        guard let entries = try? JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [[String: Any]],
+              let entry = entries.first else {
+            throw CommandFailure("rclone uploaded \(file) but cannot list it at \(destination)")
+        }
+        let localSize = ((try FileManager.default.attributesOfItem(atPath: localPath))[.size] as? NSNumber)?.int64Value ?? -1
+        let remoteSize = (entry["Size"] as? NSNumber)?.int64Value ?? -2
+        guard remoteSize == localSize else {
+            throw CommandFailure("\(destination) has \(remoteSize) bytes, the local file \(localSize)")
+        }
+        let hashes = entry["Hashes"] as? [String: String] ?? [:]
+        if let remote = hashes["sha256"], let sha256, remote.lowercased() != sha256 {
+            throw CommandFailure("\(destination) has SHA-256 \(remote), the local file \(sha256)")
+        } else if hashes["sha256"] == nil, let remote = hashes["md5"], !remote.isEmpty {
+            let local = try Self.md5(of: localPath)
+            guard remote.lowercased() == local else { throw CommandFailure("\(destination) has MD5 \(remote), the local file \(local)") }
+        }
+    }
+
+    /// Deletes one file on the remote; a file that is already gone is fine.
+    public func delete(folder: String, file: String) async throws {
+        do {
+            try await command(["deletefile", target(folder, file)]).output()
+        } catch let error as ChildProcessError where error.stderr.contains("not found") {
+            return
+        }
+    }
+
+    static func md5(of path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CommandFailure("cannot read \(path)") }
+        defer { try? handle.close() }
+        var hasher = Insecure.MD5()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return Digests.hex(hasher.finalize())
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Grandfather-father-son retention as a pure function over backup times.
+///
+/// Calendar windows in the schedule's time zone, counting the current period: keep the newest
+/// backup of each hour of the last `hourly` hours, of each day of the last `daily` days, of each
+/// ISO week of the last `weekly` weeks, of each month of the last `monthly` months; and
+/// everything younger than `retentionDays` days (the original `BACKUP_RETENTION_DAYS`). The
+/// newest complete backup is always kept. Backups without a manifest do not fill a period (they
+/// are kept only by the age rule or as the newest).
+public struct RetentionPolicy: Sendable, Equatable {
+    public var hourly: Int
+    public var daily: Int
+    public var weekly: Int
+    public var monthly: Int
+    public var retentionDays: Int
+
+    public init(hourly: Int = 24, daily: Int = 7, weekly: Int = 4, monthly: Int = 6, retentionDays: Int = 0) {
+        self.hourly = hourly
+        self.daily = daily
+        self.weekly = weekly
+        self.monthly = monthly
+        self.retentionDays = retentionDays
+    }
+
+    public init(settings: BackupSettings) {
+        self.init(hourly: settings.keepHourly, daily: settings.keepDaily, weekly: settings.keepWeekly,
+                  monthly: settings.keepMonthly, retentionDays: settings.retentionDays)
+    }
+
+    /// One backup of one database as the policy sees it.
+    public struct Item: Sendable, Equatable {
+        public let name: String
+        public let time: Date
+        /// It has a readable manifest (a finished, described backup).
+        public let complete: Bool
+        public init(name: String, time: Date, complete: Bool = true) {
+            self.name = name
+            self.time = time
+            self.complete = complete
+        }
+    }
+
+    /// What happens to one backup, and why.
+    public struct Decision: Sendable, Equatable {
+        public let item: Item
+        /// The rules that keep it (`hourly 2026-11-24 15:00`, `newest`, …); empty means it goes.
+        public let keptBy: [String]
+        public var keep: Bool { !keptBy.isEmpty }
+    }
+
+    /// Decides for every backup of one database. Order of the result: newest first.
+    public func apply(to items: [Item], now: Date, zone: TimeZone) -> [Decision] {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = zone
+        let sorted = items.sorted { $0.time > $1.time }
+        var reasons: [String: [String]] = [:]
+        func keep(_ item: Item, _ reason: String) { reasons[item.name, default: []].append(reason) }
+
+        if let newest = sorted.first(where: \.complete) { keep(newest, "newest") }
+        if retentionDays > 0 {
+            let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
+            for item in sorted where item.time >= cutoff { keep(item, "younger than \(retentionDays) days") }
+        }
+        let rules: [(String, Int, Calendar.Component, (Date) -> String)] = [
+            ("hourly", hourly, .hour, { Self.label($0, "yyyy-MM-dd HH:00", zone) }),
+            ("daily", daily, .day, { Self.label($0, "yyyy-MM-dd", zone) }),
+            ("weekly", weekly, .weekOfYear, { Self.isoWeek($0, calendar) }),
+            ("monthly", monthly, .month, { Self.label($0, "yyyy-MM", zone) }),
+        ]
+        for (name, count, component, label) in rules where count > 0 {
+            guard let currentStart = calendar.dateInterval(of: component, for: now)?.start,
+                  let windowStart = calendar.date(byAdding: component, value: -(count - 1), to: currentStart) else { continue }
+            var filled: Set<Date> = []
+            for item in sorted where item.complete && item.time >= windowStart {
+                guard let period = calendar.dateInterval(of: component, for: item.time)?.start,
+                      filled.insert(period).inserted else { continue }
+                keep(item, "\(name) \(label(item.time))")
+            }
+        }
+        return sorted.map { Decision(item: $0, keptBy: reasons[$0.name] ?? []) }
+    }
+
+    static func label(_ date: Date, _ format: String, _ zone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = format
+        return formatter.string(from: date)
+    }
+
+    static func isoWeek(_ date: Date, _ calendar: Calendar) -> String {
+        let parts = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
+        return String(format: "%04d-W%02d", parts.yearForWeekOfYear ?? 0, parts.weekOfYear ?? 0)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `backup-agent verify [FILE|--all] [--restore-test]`: checksum and full gzip decode.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verify", abstract: "Checksum + gzip integrity (+ --restore-test).")
+
+    @Argument(help: "A backup file (path, path under BACKUP_DIR, or file name). Default: the newest of each database.")
+    var file: String?
+
+    @Flag(help: "Verify every backup.")
+    var all = false
+
+    @Flag(help: "Also restore into a scratch database, compare the project list with the manifest, and drop it.")
+    var restoreTest = false
+
+    @Option(help: "Server for --restore-test (default: PRIMARY_HOST).")
+    var host: String?
+
+    @Option(help: "Port for --restore-test (default: PRIMARY_PORT).")
+    var port: Int?
+
+    func validate() throws {
+        if all && file != nil { throw ValidationError("give a FILE or --all, not both") }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let context = try AgentContext.load(logging: false)
+            let layout = BackupLayout(root: context.settings.backupDirectory)
+            let backups: [StoredBackup]
+            if let file {
+                backups = [try StoredBackup.find(file, in: layout)]
+            } else {
+                let stored = StoredBackup.all(in: layout)
+                backups = all ? stored : Dictionary(grouping: stored, by: \.folder).values.compactMap(\.first).sorted { $0.database < $1.database }
+            }
+            guard !backups.isEmpty else { throw CommandFailure("no backups in \(layout.root) to verify") }
+            var target = context.settings.primary.connection()
+            if let host { target.host = host }
+            if let port { target.port = port }
+            let job = RestoreJob(target: target, logger: context.logger)
+            var failures = 0
+            for backup in backups {
+                do {
+                    let result = try await RestoreJob.verifyChecksum(backup)
+                    var line = "OK    \(backup.relativePath)  \(result.rawBytes) bytes of SQL, SHA-256 \(backup.manifest == nil ? "(no manifest)" : "matches")"
+                    if restoreTest {
+                        let scratch = "laterbase_verify_\(UUID().uuidString.prefix(8).lowercased())"
+                        try await job.run(backup, as: scratch, skipChecksum: true)
+                        let restored = (try? await job.projects(in: scratch)) ?? []
+                        try await job.drop(scratch)
+                        let expected = backup.manifest?.resolve.projects.map(\.name).sorted() ?? []
+                        guard restored.sorted() == expected else {
+                            throw CommandFailure("\(backup.relativePath) restored with \(restored.count) projects, the manifest lists \(expected.count)")
+                        }
+                        line += ", restore test passed (\(restored.count) projects)"
+                    }
+                    print(line)
+                } catch {
+                    failures += 1
+                    print("FAIL  \(backup.relativePath)  \("\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))")
+                }
+            }
+            if failures > 0 { throw ExitCode(1) }
+        }
+    }
+}
