@@ -36,6 +36,8 @@ struct AgentContext {
     /// - Parameter logging: false for commands whose standard output is their answer (`list`,
     ///   `verify`, `prune --dry-run`): log lines then go to standard error.
     static func load(logging: Bool = true) throws -> AgentContext {
+        // A child that exits while we write to it (psql on an error) must be an error, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let env = EnvironmentReader()
         let settings = try BackupSettings(environment: env)
         let schedule = try ScheduleSettings(settings: settings, environment: env)

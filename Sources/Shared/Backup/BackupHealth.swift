@@ -21,9 +21,13 @@ public enum BackupHealth {
         }
     }
 
-    /// Which backups older than `grace` are still not offsite, from the listing and the ledger.
+    /// Backups that are not offsite although an upload of them failed, or that are older than
+    /// `grace` without ever being uploaded; from the listing and the ledger.
     public static func backlog(_ backups: [StoredBackup], ledger: UploadLedger, now: Date, grace: TimeInterval) -> OffsiteBacklog? {
-        let behind = backups.filter { $0.manifest != nil && !ledger.isUploaded($0) && now.timeIntervalSince($0.time) > grace }
+        let behind = backups.filter { backup in
+            guard backup.manifest != nil, !ledger.isUploaded(backup) else { return false }
+            return ledger.entries[backup.relativePath]?.lastError != nil || now.timeIntervalSince(backup.time) > grace
+        }
         guard !behind.isEmpty else { return nil }
         let error = behind.compactMap { ledger.entries[$0.relativePath]?.lastError }.first
         return OffsiteBacklog(count: behind.count, lastError: error)

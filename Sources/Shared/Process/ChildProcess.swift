@@ -82,8 +82,15 @@ public struct ChildProcess: Sendable {
                     let writer = execution.standardInputWriter
                     return try await Self.drain(execution.standardOutput, execution.standardError, limit: limit,
                                                 onOutput: onOutput, onStderrLine: onStderrLine) {
-                        try await input { bytes in _ = try await writer.write(bytes) }
-                        try await writer.finish()
+                        do {
+                            try await input { bytes in
+                                do { _ = try await writer.write(bytes) } catch { throw InputClosed() }
+                            }
+                            try await writer.finish()
+                        } catch is InputClosed {
+                            // The child stopped reading (it failed, or needed no more): its exit
+                            // status and stderr tell what happened.
+                        }
                     }
                 }
                 (status, stderr) = (outcome.terminationStatus, outcome.closureResult)
@@ -153,6 +160,9 @@ public struct ChildProcess: Sendable {
         return collector.text
     }
 }
+
+/// The child closed its standard input while we were still writing to it.
+struct InputClosed: Error {}
 
 /// A child process that failed: which tool, how it ended, and what it said on stderr.
 /// Never holds arguments or environment, so never a password.
