@@ -65,14 +65,6 @@ struct BackupModelTests {
         #expect(catalog.projects.first { $0.name == "Loop" }?.folder == "B/A")
     }
 
-    @Test("version numbers", arguments: [
-        ("pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)", 15 as Int?), ("pg_dump (PostgreSQL) 13.16", 13),
-        ("postgres (PostgreSQL) 9.5.25", 9), ("pg_dump 15", nil),
-    ])
-    func versions(text: String, major: Int?) {
-        #expect(PostgresVersion.major(fromToolOutput: text) == major)
-    }
-
     @Test("health transitions")
     func health() {
         let hour: TimeInterval = 3600

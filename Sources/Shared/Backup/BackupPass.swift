@@ -35,7 +35,7 @@ public struct BackupPass: Sendable {
 
         let pgDump = try tools.require("pg_dump")
         let versionText = try await ChildProcess(pgDump, ["--version"]).output().trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let major = PostgresVersion.major(fromToolOutput: versionText) else {
+        guard let major = PostgresMajorVersion(versionText: versionText) else {
             throw CommandFailure("cannot read the version of \(pgDump) (it printed \"\(versionText)\")")
         }
         let help = try await ChildProcess(pgDump, ["--help"]).output()
@@ -114,12 +114,7 @@ public struct BackupPass: Sendable {
     private func dumpGlobals(_ layout: BackupLayout) async -> String? {
         do {
             var process = ChildProcess(try tools.require("pg_dumpall"), ["--globals-only", "--no-password"])
-            process.environment = [
-                "PGHOST": settings.source.host, "PGPORT": String(settings.source.port), "PGUSER": settings.source.user,
-                "PGSSLMODE": settings.source.sslMode, "PGAPPNAME": "laterbase-backup", "PGCONNECT_TIMEOUT": "10",
-                "PGDATABASE": nil, "PGSERVICE": nil,
-            ]
-            if let password = settings.source.password { process.secretEnvironment = ["PGPASSWORD": password] }
+            process.connect(to: settings.source.connection(), application: "laterbase-backup")
             let sql = try await process.output(limit: 64 * 1024 * 1024)
             try SecureFile.writeAtomically(Data(sql.utf8), to: layout.globalsFile, mode: 0o600)
             return nil

@@ -11,7 +11,7 @@ public struct DatabaseBackup: Sendable {
     public let layout: BackupLayout
     public let pgDump: String
     /// `pg_dump --version`'s major version and text, looked up once per pass.
-    public let pgDumpVersion: (major: Int, text: String)
+    public let pgDumpVersion: (major: PostgresMajorVersion, text: String)
     public let strategy: DeflateStrategy
     public let blockSize: Int
     /// pg_dump's `--restrict-key` (PostgreSQL releases since August 2025 put a random one in every
@@ -20,7 +20,7 @@ public struct DatabaseBackup: Sendable {
     public let restrictKey: String?
     public let logger: Logger
 
-    public init(settings: BackupSettings, pgDump: String, pgDumpVersion: (major: Int, text: String), restrictKey: String?,
+    public init(settings: BackupSettings, pgDump: String, pgDumpVersion: (major: PostgresMajorVersion, text: String), restrictKey: String?,
                 strategy: DeflateStrategy = .adaptive, blockSize: Int = ParallelGzipWriter.defaultBlockSize, logger: Logger) {
         self.settings = settings
         self.layout = BackupLayout(root: settings.backupDirectory)
@@ -37,10 +37,10 @@ public struct DatabaseBackup: Sendable {
         let source = settings.source.connection(database: database)
         let (serverVersion, serverMajor, catalog) = try await PostgresConnection.withConnection(source) { connection in
             let version = try connection.query("SHOW server_version").scalar ?? "?"
-            let major = PostgresVersion.major(fromServerVersionNumber: connection.serverVersionNumber)
+            let major = PostgresMajorVersion(serverVersionNumber: connection.serverVersionNumber)
             return (version, major, try connection.resolveCatalog())
         }
-        guard pgDumpVersion.major >= serverMajor else {
+        if let serverMajor, pgDumpVersion.major.code < serverMajor.code {
             throw CommandFailure("pg_dump \(pgDumpVersion.major) is older than the server (PostgreSQL \(serverMajor)) and cannot dump it; install the PostgreSQL \(serverMajor) client tools (e.g. postgresql-client-\(serverMajor)) or set PG_BINDIR to them")
         }
 
@@ -124,12 +124,7 @@ public struct DatabaseBackup: Sendable {
         var arguments = ["--clean", "--if-exists", "--no-password", "--format=plain", "--encoding=UTF8"]
         if let restrictKey { arguments.append("--restrict-key=\(restrictKey)") }
         var process = ChildProcess(pgDump, arguments)
-        process.environment = [
-            "PGHOST": settings.source.host, "PGPORT": String(settings.source.port), "PGUSER": settings.source.user,
-            "PGDATABASE": database, "PGSSLMODE": settings.source.sslMode, "PGAPPNAME": "laterbase-backup",
-            "PGCONNECT_TIMEOUT": "10", "PGSERVICE": nil, "PGOPTIONS": nil,
-        ]
-        if let password = settings.source.password { process.secretEnvironment = ["PGPASSWORD": password] }
+        process.connect(to: settings.source.connection(database: database), application: "laterbase-backup")
         return process
     }
 }

@@ -42,11 +42,7 @@ public struct RestoreJob: Sendable {
         logger.info("restoring", metadata: [LogKey.file: "\(backup.relativePath)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
         do {
             var psql = ChildProcess(try tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"])
-            psql.environment = [
-                "PGHOST": target.host, "PGPORT": String(target.port), "PGUSER": target.user, "PGDATABASE": database,
-                "PGSSLMODE": target.sslMode, "PGAPPNAME": "laterbase-restore", "PGCONNECT_TIMEOUT": "10", "PGSERVICE": nil, "PGOPTIONS": nil,
-            ]
-            if let password = target.password { psql.secretEnvironment = ["PGPASSWORD": password] }
+            psql.connect(to: target.with(database: database), application: "laterbase-restore")
             let path = backup.path
             try await psql.run(feeding: { write in
                 _ = try await GzipReader.read(path) { try await write($0) }
