@@ -12,10 +12,12 @@ struct SupervisorCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let context = try AgentContext.load()
-            var supervisor = BackupSupervisor(settings: context.settings, schedule: context.schedule.schedule,
-                                              zone: context.schedule.zone, logger: context.logger)
+            let pass = BackupPass(settings: context.settings, lockTimeout: .seconds(3600), logger: context.logger)
             let afterPass = AfterPass(settings: context.settings, zone: context.schedule.zone, logger: context.logger)
-            supervisor.afterPass = { await afterPass.run($0) }
+            let supervisor = BackupSupervisor(schedule: context.schedule.schedule, zone: context.schedule.zone,
+                                              runOnStart: context.settings.backupOnStart, logger: context.logger) {
+                await afterPass.run(try await pass.run())
+            }
             context.logger.info("backup-agent started", metadata: [
                 "schedule": "\(context.settings.schedule)", "tz": "\(context.schedule.zone.identifier)",
                 "backup_dir": "\(context.settings.backupDirectory)", LogKey.host: "\(context.settings.source.host):\(context.settings.source.port)",
