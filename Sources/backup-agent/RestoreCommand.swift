@@ -25,7 +25,9 @@ struct RestoreCommand: AsyncParsableCommand {
             var target = context.settings.primary.connection()
             if let host { target.host = host }
             if let port { target.port = port }
-            try await RestoreJob(target: target, logger: context.logger).run(backup, as: newDatabase)
+            let job = RestoreJob(target: target, logger: context.logger)
+            let name = newDatabase
+            try await cancellingOnSignal { try await job.run(backup, as: name) }
             print("""
                 Restored \(backup.file) as the new database "\(newDatabase)" on \(target.host):\(target.port).
                 To open it in DaVinci Resolve: Project Manager → Project Libraries → Add Project Library →

@@ -93,6 +93,32 @@ struct BackupModelTests {
         #expect(stale.message == "unhealthy: the newest backup of Resolve is 3h00m old (limit 2h10m)")
     }
 
+    @Test("a one-database pass keeps the other databases' failures; a dropped library stops counting")
+    func mergeAndCurrentDatabases() {
+        var full = AgentState.Pass(startedAt: Self.t0)
+        full.succeeded = ["A"]
+        full.failed = ["B": "cannot reach PostgreSQL"]
+        var single = AgentState.Pass(startedAt: Self.t0 + 60)
+        single.succeeded = ["A"]
+        let merged = BackupPass.merge(single: single, into: full)
+        #expect(merged.failed == ["B": "cannot reach PostgreSQL"])
+        var fixed = AgentState.Pass(startedAt: Self.t0 + 120)
+        fixed.succeeded = ["B"]
+        #expect(BackupPass.merge(single: fixed, into: merged).failed.isEmpty)
+        #expect(BackupPass.merge(single: fixed, into: merged).succeeded == ["A", "B"])
+
+        var state = AgentState()
+        var pass = AgentState.Pass(startedAt: Self.t0)
+        pass.succeeded = ["Current"]
+        state.lastPass = pass
+        var fresh = AgentState.DatabaseState()
+        fresh.lastSuccess = Self.t0
+        var old = AgentState.DatabaseState()
+        old.lastSuccess = Self.t0 - 30 * 86400
+        state.databases = ["Current": fresh, "Dropped": old]
+        #expect(BackupHealth.evaluate(state, now: Self.t0 + 60, maxAge: 7800).healthy)
+    }
+
     @Test("the default health age is twice the schedule interval plus ten minutes")
     func defaultMaxAge() throws {
         let settings = try BackupSettings(environment: EnvironmentReader(["PRIMARY_HOST": "h"]))

@@ -65,6 +65,19 @@ struct CronScheduleTests {
         #expect(first.timeIntervalSince(Self.date("2026-03-29 01:00:00", Self.berlin)) == 3600)
     }
 
+    @Test("a spring-forward gap at local midnight still fires the daily run; */30 makes up nothing")
+    func midnightGap() throws {
+        // America/Santiago 2026-09-06: 00:00 does not exist (23:59 → 01:00).
+        let santiago = TimeZone(identifier: "America/Santiago")!
+        let daily = try CronSchedule("@daily")
+        let fired = daily.next(after: Self.date("2026-09-05 12:00:00", santiago), in: santiago)!
+        #expect(Self.text(fired, santiago).hasPrefix("2026-09-06 01:00"))
+        let berlin = Self.berlin
+        let halfHourly = try CronSchedule("30 * * * *")
+        let first = halfHourly.next(after: Self.date("2026-03-29 01:40:00", berlin), in: berlin)!
+        #expect(Self.text(first, berlin) == "2026-03-29 03:30 GMT+2")
+    }
+
     @Test("fall back: hourly fires in both copies of the repeated hour, a daily job once")
     func fallBack() throws {
         // America/New_York 2026-11-01: 02:00 EDT → 01:00 EST; 01:00-01:59 happens twice.

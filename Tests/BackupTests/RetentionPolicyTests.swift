@@ -51,11 +51,13 @@ struct RetentionPolicyTests {
         #expect(Self.kept(policy, times.map { Self.item($0) }, now: now) == expected, "\(name)")
     }
 
-    @Test("a backup without a manifest fills no period and never counts as the newest")
+    @Test("a backup without a manifest is never removed, fills no period and never counts as the newest")
     func incomplete() {
-        let items = [Self.item("2026-11-24 11:30:00", complete: false), Self.item("2026-11-24 11:10:00"), Self.item("2026-11-24 09:00:00")]
+        let items = [Self.item("2026-11-24 11:30:00", complete: false), Self.item("2026-11-24 11:10:00"),
+                     Self.item("2026-11-24 09:00:00"), Self.item("2020-01-01 00:00:00", complete: false)]
         let decisions = RetentionPolicy(hourly: 1, daily: 0, weekly: 0, monthly: 0).apply(to: items, now: Self.at("2026-11-24 11:45:00"), zone: Self.utc)
-        #expect(decisions.map(\.keep) == [false, true, false])
+        #expect(decisions.map(\.keep) == [true, true, false, true])
+        #expect(decisions[0].keptBy == ["no manifest: never removed automatically"])
         #expect(decisions[1].keptBy == ["newest", "hourly 2026-11-24 11:00"])
     }
 

@@ -10,7 +10,7 @@ public enum BackupHealth {
     }
 
     /// Unhealthy when no backup ever succeeded, when the last pass failed for any database,
-    /// or when some database's newest backup is older than `maxAge`.
+    /// or when some database of the last pass has its newest backup older than `maxAge`.
     /// Offsite copies that should have been made by now and were not.
     public struct OffsiteBacklog: Sendable, Equatable {
         public let count: Int
@@ -43,7 +43,10 @@ public enum BackupHealth {
             let first = pass.failed[names[0]] ?? ""
             return Verdict(healthy: false, message: "unhealthy: the last pass failed for \(names.joined(separator: ", ")): \(first)")
         }
-        let successes = state.databases.compactMapValues(\.lastSuccess)
+        // Only the databases of the last pass count: a library dropped or no longer in
+        // PRIMARY_DBS must not keep the agent unhealthy forever.
+        let current = Set(pass.succeeded)
+        let successes = state.databases.filter { current.contains($0.key) }.compactMapValues(\.lastSuccess)
         guard !successes.isEmpty else {
             return Verdict(healthy: false, message: "unhealthy: no successful backup yet")
         }

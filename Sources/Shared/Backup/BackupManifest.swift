@@ -26,6 +26,8 @@ public struct BackupManifest: Sendable, Codable, Equatable {
     /// When the library had not changed: the earlier backup whose bytes this file shares (a hard link).
     public var unchangedFrom: String?
     public var resolve: ResolveCatalog
+    /// Set when the project list could not be read; the dump itself is complete.
+    public var catalogWarning: String?
 
     /// How the file was compressed.
     public struct Compression: Sendable, Codable, Equatable {

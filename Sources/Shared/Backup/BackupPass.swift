@@ -50,7 +50,9 @@ public struct BackupPass: Sendable {
             if let database {
                 databases = [database]
             } else {
-                databases = try await DatabaseDiscovery.databases(settings: settings, logger: logger)
+                let found = try await DatabaseDiscovery.databases(settings: settings, logger: logger)
+                databases = found.databases
+                pass.warnings += found.warnings
             }
         } catch {
             let reason = "cannot list the databases on \(settings.source.host):\(settings.source.port): \(error)"
@@ -88,13 +90,31 @@ public struct BackupPass: Sendable {
             try? state.save(to: layout.stateFile)
         }
         pass.finishedAt = Date()
-        state.lastPass = pass
+        state.lastPass = database == nil ? pass : Self.merge(single: pass, into: state.lastPass)
         try state.save(to: layout.stateFile)
         logger.info("backup pass finished", metadata: [
             "succeeded": "\(pass.succeeded.count)", "failed": "\(pass.failed.count)",
             LogKey.seconds: "\(String(format: "%.1f", pass.finishedAt!.timeIntervalSince(pass.startedAt)))",
         ])
         return pass
+    }
+
+    /// A pass over one database (`backup --db`) updates that database's entry in the last full
+    /// pass instead of replacing it, so another database's failure stays visible to
+    /// `healthcheck` and keeps retention off until a pass succeeds for it.
+    static func merge(single: AgentState.Pass, into previous: AgentState.Pass?) -> AgentState.Pass {
+        guard var merged = previous else { return single }
+        for name in single.succeeded {
+            merged.failed[name] = nil
+            if !merged.succeeded.contains(name) { merged.succeeded.append(name) }
+        }
+        for (name, reason) in single.failed {
+            merged.failed[name] = reason
+            merged.succeeded.removeAll { $0 == name }
+        }
+        merged.warnings = single.warnings
+        merged.finishedAt = single.finishedAt
+        return merged
     }
 
     /// The newest manifest in a database's folder, by file name (names sort by time).
@@ -129,7 +149,8 @@ public struct BackupPass: Sendable {
         let manager = FileManager.default
         for folder in (try? manager.contentsOfDirectory(atPath: layout.root)) ?? [] where !folder.hasPrefix(".laterbase") {
             let directory = layout.root + "/" + folder
-            for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(BackupLayout.partialSuffix) {
+            for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? []
+            where name.hasSuffix(BackupLayout.partialSuffix) || name.contains(".json.tmp-") {
                 try? manager.removeItem(atPath: directory + "/" + name)
                 logger.notice("removed an unfinished file from an interrupted pass", metadata: [LogKey.file: "\(folder)/\(name)"])
             }

@@ -35,10 +35,22 @@ public struct DatabaseBackup: Sendable {
     /// Runs the backup of `database` stamped `time`. Returns the manifest written.
     public func run(database: String, time: Date, previous: BackupManifest?) async throws -> BackupManifest {
         let source = settings.source.connection(database: database)
-        let (serverVersion, serverMajor, catalog) = try await PostgresConnection.withConnection(source) { connection in
+        let (serverVersion, serverMajor, catalogResult) = try await PostgresConnection.withConnection(source) { connection in
             let version = try connection.query("SHOW server_version").scalar ?? "?"
             let major = PostgresMajorVersion(serverVersionNumber: connection.serverVersionNumber)
-            return (version, major, try connection.resolveCatalog())
+            // A catalog that cannot be read (an unknown Resolve schema) must not cost the backup.
+            let catalog: Result<ResolveCatalog, PostgresError>
+            do throws(PostgresError) { catalog = .success(try connection.resolveCatalog()) } catch { catalog = .failure(error) }
+            return (version, major, catalog)
+        }
+        var catalogWarning: String?
+        let catalog: ResolveCatalog
+        switch catalogResult {
+        case .success(let read): catalog = read
+        case .failure(let error):
+            catalog = ResolveCatalog(schemaVersion: nil, projects: [])
+            catalogWarning = "the Resolve project list could not be read: \(error)"
+            logger.warning("backing up without the project list", metadata: [LogKey.database: "\(database)", LogKey.error: "\(error)"])
         }
         if let serverMajor, pgDumpVersion.major.code < serverMajor.code {
             throw CommandFailure("pg_dump \(pgDumpVersion.major) is older than the server (PostgreSQL \(serverMajor)) and cannot dump it; install the PostgreSQL \(serverMajor) client tools (e.g. postgresql-client-\(serverMajor)) or set PG_BINDIR to them")
@@ -85,8 +97,9 @@ public struct DatabaseBackup: Sendable {
             sourceHost: settings.source.host, sourcePort: settings.source.port,
             compression: .init(level: settings.compressionLevel, strategy: strategy, blockSize: blockSize),
             unchangedFrom: nil, resolve: catalog)
+        manifest.catalogWarning = catalogWarning
 
-        if let previous, let original = reusable(previous, for: summary, in: directory),
+        if let previous, let original = await reusable(previous, for: summary, in: directory),
            link(directory + "/" + original.file, finalPath) == 0 {
             // Unchanged library: the new name shares the earlier file's bytes.
             manifest.unchangedFrom = original.unchangedFrom ?? original.file
@@ -99,7 +112,14 @@ public struct DatabaseBackup: Sendable {
             keepPartial = true
         }
         SecureFile.syncDirectory(of: finalPath)
-        try SecureFile.writeAtomically(try manifest.encoded(), to: BackupLayout.manifestPath(forBackup: finalPath), mode: 0o640)
+        do {
+            try SecureFile.writeAtomically(try manifest.encoded(), to: BackupLayout.manifestPath(forBackup: finalPath), mode: 0o640)
+        } catch {
+            // No manifest, no backup: a file without its checksum must not pass for one.
+            unlink(finalPath)
+            SecureFile.syncDirectory(of: finalPath)
+            throw error
+        }
         logger.info("backup written", metadata: [
             LogKey.database: "\(database)", LogKey.file: "\(name)", LogKey.bytes: "\(manifest.compressedBytes)",
             "raw_bytes": "\(summary.rawBytes)", "projects": "\(catalog.projects.count)",
@@ -109,19 +129,28 @@ public struct DatabaseBackup: Sendable {
         return manifest
     }
 
-    /// The earlier backup whose bytes can stand for this one: same content and block size,
-    /// and its file still there with the recorded size.
-    private func reusable(_ previous: BackupManifest, for summary: GzipSummary, in directory: String) -> BackupManifest? {
+    /// The earlier backup whose bytes can stand for this one: same content and block size, and
+    /// its file still there and intact (its SHA-256 is checked: every hourly point of an idle
+    /// library shares these bytes, so a damaged file must not be linked again).
+    private func reusable(_ previous: BackupManifest, for summary: GzipSummary, in directory: String) async -> BackupManifest? {
+        let path = directory + "/" + previous.file
         guard previous.contentFingerprint == summary.contentFingerprint, previous.compression.blockSize == blockSize,
-              let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + previous.file),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               (attributes[.size] as? NSNumber)?.int64Value == previous.compressedBytes else { return nil }
+        guard (try? await SecureFile.sha256(of: path)) == previous.sha256 else {
+            logger.warning("the previous backup does not match its manifest; writing a new copy instead of linking to it",
+                           metadata: [LogKey.file: "\(previous.file)"])
+            return nil
+        }
         return previous
     }
 
     /// `pg_dump` with the connection in its environment: no host, user, database or password
     /// in its arguments (a database name containing `=` would otherwise be read as a conninfo).
     private func dumpProcess(database: String) -> ChildProcess {
-        var arguments = ["--clean", "--if-exists", "--no-password", "--format=plain", "--encoding=UTF8"]
+        // A lock held for long (a Resolve schema upgrade) fails this library after 10 minutes
+        // instead of blocking the pass and the BACKUP_DIR lock for good.
+        var arguments = ["--clean", "--if-exists", "--no-password", "--format=plain", "--encoding=UTF8", "--lock-wait-timeout=600000"]
         if let restrictKey { arguments.append("--restrict-key=\(restrictKey)") }
         var process = ChildProcess(pgDump, arguments)
         process.connect(to: settings.source.connection(database: database), application: "laterbase-backup")

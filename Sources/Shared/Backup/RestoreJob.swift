@@ -50,9 +50,7 @@ public struct RestoreJob: Sendable {
         } catch {
             let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
             do {
-                try await PostgresConnection.withConnection(server) { connection in
-                    try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))")
-                }
+                try await drop(database)
             } catch {
                 throw CommandFailure("restore of \(backup.file) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
             }
@@ -67,10 +65,12 @@ public struct RestoreJob: Sendable {
         }
     }
 
-    /// Drops a scratch database (after `verify --restore-test`).
+    /// Drops a database this job created (after a failed restore or `verify --restore-test`).
+    /// On PostgreSQL 13+ `WITH (FORCE)` ends a psql session that is still closing.
     public func drop(_ database: String) async throws {
         try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
-            try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))")
+            let force = connection.serverVersionNumber >= 130_000 ? " WITH (FORCE)" : ""
+            try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))\(force)")
         }
     }
 }

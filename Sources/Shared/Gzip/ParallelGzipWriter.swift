@@ -58,7 +58,8 @@ public actor ParallelGzipWriter {
         self.level = Int32(min(9, max(1, level)))
         self.strategy = strategy
         self.blockSize = max(64 * 1024, blockSize)
-        self.maxInFlight = max(2, workers + 1)
+        // Bounded whatever the core count: each block in flight costs about 2.3 MiB.
+        self.maxInFlight = max(2, min(workers, 8) + 1)
         current = []
         current.reserveCapacity(self.blockSize)
     }
@@ -82,7 +83,7 @@ public actor ParallelGzipWriter {
         if !current.isEmpty { try await submitCurrent() }
         while !pending.isEmpty { try await drainOldest() }
         finished = true
-        // An empty final stored block ends the deflate stream (BFINAL=1, fixed Huffman, end code).
+        // An empty final block ends the deflate stream (BFINAL=1, fixed Huffman, end-of-block code).
         var trailer: [UInt8] = [0x03, 0x00]
         let crc32Value = UInt32(truncatingIfNeeded: crc)
         let size = UInt32(truncatingIfNeeded: rawBytes)

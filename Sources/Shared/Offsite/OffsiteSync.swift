@@ -3,7 +3,10 @@ import Logging
 
 /// Copies every local backup (and its manifest) that is not offsite yet, newest first, with
 /// retries and backoff, and records the outcome in the ``UploadLedger``. Never throws: an upload
-/// failure must not stop local backups; `healthcheck` reports the backlog instead.
+/// failure must not stop local backups; `healthcheck` reports the backlog instead. When one file
+/// exhausts its attempts the sync stops (the remote is most likely down) and the rest waits for
+/// the next pass, so a dead remote costs each pass seconds, not hours. Call with the
+/// `BACKUP_DIR` lock held (the ledger is shared with retention).
 public struct OffsiteSync: Sendable {
     public let remote: RcloneRemote
     public let layout: BackupLayout
@@ -22,6 +25,8 @@ public struct OffsiteSync: Sendable {
     public struct Outcome: Sendable, Equatable {
         public var uploaded: [String] = []
         public var failed: [String: String] = [:]
+        /// Files left for the next pass after a failure.
+        public var notAttempted = 0
     }
 
     public func run() async -> Outcome {
@@ -53,9 +58,13 @@ public struct OffsiteSync: Sendable {
                     }
                 }
             }
-            if entry.uploadedAt == nil { outcome.failed[backup.relativePath] = entry.lastError ?? "unknown error" }
             ledger.entries[backup.relativePath] = entry
             try? ledger.save(layout)
+            if entry.uploadedAt == nil {
+                outcome.failed[backup.relativePath] = entry.lastError ?? "unknown error"
+                outcome.notAttempted = pending.count - outcome.uploaded.count - outcome.failed.count
+                break
+            }
         }
         return outcome
     }

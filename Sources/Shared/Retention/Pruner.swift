@@ -44,8 +44,9 @@ public struct Pruner: Sendable {
         }
     }
 
-    /// Removes what the plan drops. Returns the removed `folder/file`s; a file that cannot be
-    /// removed is logged and left for the next run.
+    /// Removes what the plan drops: the offsite copy first, then the local files. Returns the
+    /// removed `folder/file`s; anything that cannot be removed is logged and left for the next
+    /// run. Call with the `BACKUP_DIR` lock held (the upload ledger is shared).
     @discardableResult
     public func apply(now: Date = Date()) async -> [String] {
         var ledger = UploadLedger.load(layout)
@@ -53,6 +54,18 @@ public struct Pruner: Sendable {
         for line in plan(now: now) where line.keptBy.isEmpty {
             let backup = line.backup
             let manifest = BackupLayout.manifestPath(forBackup: backup.path)
+            // Offsite first: if the remote cannot be reached the local file stays, so the next
+            // prune tries again instead of leaving an orphan on the remote.
+            if let remote, ledger.entries[backup.relativePath] != nil {
+                do {
+                    try await remote.delete(folder: backup.folder, file: backup.file)
+                    try await remote.delete(folder: backup.folder, file: (manifest as NSString).lastPathComponent)
+                } catch {
+                    logger.warning("cannot prune the offsite copy; the local backup stays until it can", metadata: [
+                        LogKey.file: "\(backup.relativePath)", LogKey.error: "\(error)"])
+                    continue
+                }
+            }
             do {
                 try FileManager.default.removeItem(atPath: backup.path)
                 if FileManager.default.fileExists(atPath: manifest) { try FileManager.default.removeItem(atPath: manifest) }
@@ -60,19 +73,9 @@ public struct Pruner: Sendable {
                 logger.error("cannot remove an expired backup", metadata: [LogKey.file: "\(backup.relativePath)", LogKey.error: "\(error.localizedDescription)"])
                 continue
             }
+            ledger.entries[backup.relativePath] = nil
             removed.append(backup.relativePath)
             logger.info("pruned", metadata: [LogKey.file: "\(backup.relativePath)"])
-            if let remote, ledger.isUploaded(backup) {
-                do {
-                    try await remote.delete(folder: backup.folder, file: backup.file)
-                    try await remote.delete(folder: backup.folder, file: (manifest as NSString).lastPathComponent)
-                    ledger.entries[backup.relativePath] = nil
-                } catch {
-                    logger.warning("cannot prune the offsite copy; will retry", metadata: [LogKey.file: "\(backup.relativePath)", LogKey.error: "\(error)"])
-                }
-            } else {
-                ledger.entries[backup.relativePath] = nil
-            }
         }
         try? ledger.save(layout)
         return removed

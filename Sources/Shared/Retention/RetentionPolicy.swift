@@ -6,8 +6,9 @@ import Foundation
 /// backup of each hour of the last `hourly` hours, of each day of the last `daily` days, of each
 /// ISO week of the last `weekly` weeks, of each month of the last `monthly` months; and
 /// everything younger than `retentionDays` days (the original `BACKUP_RETENTION_DAYS`). The
-/// newest complete backup is always kept. Backups without a manifest do not fill a period (they
-/// are kept only by the age rule or as the newest).
+/// newest complete backup is always kept. A backup without a readable manifest (made by the old
+/// backup script, by a newer Laterbase, or cut short between file and manifest) fills no period
+/// and is never removed: what cannot be classified is not deleted.
 public struct RetentionPolicy: Sendable, Equatable {
     public var hourly: Int
     public var daily: Int
@@ -58,6 +59,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         func keep(_ item: Item, _ reason: String) { reasons[item.name, default: []].append(reason) }
 
         if let newest = sorted.first(where: \.complete) { keep(newest, "newest") }
+        for item in sorted where !item.complete { keep(item, "no manifest: never removed automatically") }
         if retentionDays > 0 {
             let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
             for item in sorted where item.time >= cutoff { keep(item, "younger than \(retentionDays) days") }

@@ -5,9 +5,10 @@ import Foundation
 /// ranges, steps and three-letter names, read against the wall clock of a time zone (`TZ`).
 ///
 /// As in Vixie cron, when both day fields are restricted a day matching either one counts.
-/// Daylight-saving rules: a time skipped by a spring-forward fires at the first minute after
-/// the gap; in the repeated hour of a fall-back, an expression whose hour field is `*` fires in
-/// both occurrences (hourly stays hourly), any other fires once.
+/// Daylight-saving rules: a fixed time skipped by a spring-forward fires at the first minute
+/// after the gap (also when the gap spans local midnight); in the repeated hour of a fall-back,
+/// an expression whose hour field is `*` fires in both occurrences (hourly stays hourly), any
+/// other fires once.
 public struct CronSchedule: Sendable, Equatable {
     public let expression: String
     let minutes: Set<Int>
@@ -124,17 +125,24 @@ public struct CronSchedule: Sendable, Equatable {
         return nil
     }
 
-    /// Whether a local minute skipped between `previous` and `now` (a spring-forward) matches.
+    /// Whether a local minute skipped between `previous` and `now` (a spring-forward) matches a
+    /// fixed-hour expression. The skipped wall-clock minutes are walked on a naive calendar, so a
+    /// gap across local midnight rolls the date over. Expressions with `*` hours make up nothing:
+    /// their next firing after the gap comes soon anyway (as in Vixie cron).
     private func firesInGap(from previous: Date, to now: Date, calendar: Calendar) -> Bool {
+        guard !hourWildcard else { return false }
         let skipped = (calendar.timeZone.secondsFromGMT(for: now) - calendar.timeZone.secondsFromGMT(for: previous)) / 60
-        let before = calendar.dateComponents([.month, .day, .hour, .minute, .weekday], from: previous)
-        guard matchesDay(month: before.month!, day: before.day!, weekday: before.weekday! - 1) else { return false }
-        var hour = before.hour!
-        var minute = before.minute!
+        var naive = Calendar(identifier: .gregorian)
+        naive.timeZone = TimeZone(identifier: "UTC")!
+        let wall = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: previous)
+        guard var minute = naive.date(from: wall) else { return false }
         for _ in 0..<skipped {
-            minute += 1
-            if minute == 60 { minute = 0; hour += 1 }
-            if hour < 24 && hours.contains(hour) && minutes.contains(minute) { return true }
+            minute.addTimeInterval(60)
+            let local = naive.dateComponents([.month, .day, .hour, .minute, .weekday], from: minute)
+            if hours.contains(local.hour!) && minutes.contains(local.minute!)
+                && matchesDay(month: local.month!, day: local.day!, weekday: local.weekday! - 1) {
+                return true
+            }
         }
         return false
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Writes files so that readers only ever see a complete file with the final permissions.
@@ -27,6 +28,18 @@ public enum SecureFile {
         guard rename(temporary, path) == 0 else { throw posixError("rename", path) }
         ok = true
         syncDirectory(of: path)
+    }
+
+    /// SHA-256 of a file's contents, hex, read in 1 MiB pieces.
+    public static func sha256(of path: String) async throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw posixError("open", path) }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            await Task.yield()
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// fsyncs the directory holding `path` so a rename in it survives a crash. Best effort.
