@@ -1,3 +1,5 @@
+import Foundation
+
 /// A failure a command reports to the user as one line before exiting with `exitCode`.
 public struct CommandFailure: Error, CustomStringConvertible, Sendable {
     public let message: String
@@ -15,11 +17,13 @@ public struct CommandFailure: Error, CustomStringConvertible, Sendable {
 /// errors → 78, command failures → their own status, everything else → 1.
 public enum CommandErrors {
     public static func classify(_ error: any Error) -> (message: String, code: ExitStatus) {
+        let (text, code): (String, ExitStatus)
         switch error {
-        case let error as ConfigurationError: return (error.description, .configuration)
-        case let error as CommandFailure: return (error.message, error.exitCode)
-        default: return ("\(error)".split(whereSeparator: \.isNewline).joined(separator: " "), .failure)
+        case let error as ConfigurationError: (text, code) = (error.description, .configuration)
+        case let error as CommandFailure: (text, code) = (error.message, error.exitCode)
+        default: (text, code) = ("\(error)", .failure)
         }
+        return (text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "), code)
     }
 }
 

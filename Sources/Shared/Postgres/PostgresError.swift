@@ -70,6 +70,13 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         if lowered.contains("no pg_hba.conf entry") || lowered.contains("does not exist") && lowered.contains("role") {
             return (.authentication, "28000")
         }
+        if lowered.contains("the database system is starting up") || lowered.contains("the database system is shutting down")
+            || lowered.contains("the database system is in recovery mode") {
+            return (.unreachable, "57P03")
+        }
+        if lowered.contains("too many clients") || lowered.contains("remaining connection slots are reserved") {
+            return (.unreachable, "53300")
+        }
         if lowered.contains("connection refused") || lowered.contains("timeout expired")
             || lowered.contains("could not translate host name") || lowered.contains("no route to host")
             || lowered.contains("network is unreachable") || lowered.contains("could not connect") {

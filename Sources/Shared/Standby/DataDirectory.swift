@@ -43,7 +43,8 @@ public struct DataDirectory: Sendable {
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return .absent }
         guard isDirectory.boolValue else { return .foreign }
-        let entries = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        // A directory that cannot be listed (root-squashed NFS, EIO) is not "empty": refuse it.
+        guard let entries = try? manager.contentsOfDirectory(atPath: path) else { return .foreign }
         let meaningful = entries.filter { $0 != "lost+found" }
         if meaningful.isEmpty { return .absent }
         guard let version = try? String(contentsOfFile: path + "/PG_VERSION", encoding: .utf8) else { return .foreign }

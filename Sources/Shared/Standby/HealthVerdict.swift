@@ -18,6 +18,10 @@ public struct HealthVerdict: Sendable, Equatable {
         if state.replayPaused {
             return HealthVerdict(healthy: false, line: "unhealthy: WAL replay is paused; resume it with SELECT pg_wal_replay_resume();")
         }
+        if state.receiverHidden {
+            return HealthVerdict(healthy: false, line: "unhealthy: the WAL receiver runs but PRIMARY_USER may not see its state; "
+                + "on the Resolve server: GRANT pg_read_all_stats TO that role (standby-entrypoint check-primary prints the line)")
+        }
         guard state.receiverStatus == "streaming" else {
             let status = state.receiverStatus.map { "is \($0)" } ?? "is not running"
             return HealthVerdict(healthy: false, line: "unhealthy: the WAL receiver \(status): no stream from the primary \(primary)")

@@ -83,7 +83,17 @@ public struct Preflight: Sendable {
         let role = SQLQuoting.identifier(primary.user)
         switch (facts.isSuperuser, facts.canReplicate) {
         case (true, _): return PreflightCheck("role", .pass, "\(primary.user) is a superuser")
-        case (_, true): return PreflightCheck("role", .pass, "\(primary.user) has REPLICATION")
+        case (_, true):
+            // The grants replicate to the standby, where healthcheck reads the WAL receiver
+            // (hidden from non-members of pg_read_all_stats) and promote calls pg_promote.
+            var grants: [String] = []
+            if facts.canReadStats == false { grants.append("GRANT pg_read_all_stats TO \(role);") }
+            if facts.canPromote == false { grants.append("GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO \(role);") }
+            guard grants.isEmpty else {
+                return PreflightCheck("role", .fail, "\(primary.user) has REPLICATION but could not check the standby's health or promote it",
+                                      fix: "as a superuser on the Resolve server: " + grants.joined(separator: " "))
+            }
+            return PreflightCheck("role", .pass, "\(primary.user) has REPLICATION")
         case (nil, _), (_, nil): return PreflightCheck("role", .fail, "could not read the attributes of \(primary.user)", fix: "ALTER ROLE \(role) WITH REPLICATION;")
         default: return PreflightCheck("role", .fail, "\(primary.user) may not replicate", fix: "as a superuser on the Resolve server: ALTER ROLE \(role) WITH REPLICATION;")
         }

@@ -15,6 +15,10 @@ public struct PrimaryFacts: Sendable {
     public var isSuperuser: Bool?
     /// `rolreplication` of the login role.
     public var canReplicate: Bool?
+    /// Member of `pg_read_all_stats` (sees `pg_stat_wal_receiver` on the standby). Nil: unknown.
+    public var canReadStats: Bool?
+    /// May call `pg_promote` (needed by `promote`). Nil: unknown or a server before 12.
+    public var canPromote: Bool?
     public var maxReplicationSlots: Int?
     public var slotsInUse: Int?
     /// Whether the slot query ran (so a nil ``slot`` means "no such slot").

@@ -59,6 +59,8 @@ public enum PrimaryProbe {
         }
         let details = try connection.query("""
             SELECT r.rolsuper AS rolsuper, r.rolreplication AS rolreplication,
+                   pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS read_stats,
+                   \(number >= 120_000 ? "has_function_privilege('pg_promote(boolean,integer)', 'EXECUTE')" : "NULL::boolean") AS can_promote,
                    (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender') AS walsenders,
                    (SELECT count(*) FROM pg_replication_slots) AS slots
             FROM pg_roles r WHERE r.rolname = current_user
@@ -92,6 +94,8 @@ public enum PrimaryProbe {
         if let details = rows.details {
             facts.isSuperuser = details.value(0, "rolsuper").map { $0 == "t" }
             facts.canReplicate = details.value(0, "rolreplication").map { $0 == "t" }
+            facts.canReadStats = details.value(0, "read_stats").map { $0 == "t" }
+            facts.canPromote = details.value(0, "can_promote").map { $0 == "t" }
             facts.walSendersInUse = details.value(0, "walsenders").flatMap { Int($0) }
             facts.slotsInUse = details.value(0, "slots").flatMap { Int($0) }
             facts.passwordIsMD5 = rows.passwordStorage?.value(0, "md5").map { $0 == "t" }

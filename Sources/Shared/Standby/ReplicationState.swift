@@ -7,6 +7,9 @@ public struct ReplicationState: Sendable, Equatable {
     public var replayPaused: Bool
     /// `pg_stat_wal_receiver.status` (`streaming`, `catchup`, `stopping`, …); nil when no WAL receiver runs.
     public var receiverStatus: String?
+    /// The WAL receiver runs but its details are hidden from this login (not a superuser and
+    /// not a member of pg_read_all_stats).
+    public var receiverHidden = false
     public var senderHost: String?
     public var senderPort: Int?
     public var slotName: String?
@@ -24,7 +27,7 @@ public struct ReplicationState: Sendable, Equatable {
     public static let query = """
         SELECT pg_is_in_recovery() AS in_recovery,
                CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused,
-               r.status, r.sender_host, r.sender_port, r.slot_name,
+               r.pid AS receiver_pid, r.status, r.sender_host, r.sender_port, r.slot_name,
                pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed,
                pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint AS lag_bytes,
                extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age,
@@ -68,6 +71,7 @@ public struct ReplicationState: Sendable, Equatable {
                   lastContact: result.value(0, "last_contact"),
                   lastContactAgeSeconds: result.value(0, "contact_age").flatMap { Double($0) },
                   timeline: result.value(0, "timeline").flatMap { Int($0) })
+        receiverHidden = result.value(0, "receiver_pid") != nil && result.value(0, "status") == nil
     }
 
     /// Replay lag in seconds. Zero when everything received has been replayed, however long

@@ -28,13 +28,9 @@ public struct StandbyCloner: Sendable {
 
     private var target: String { "\(settings.primary.host):\(settings.primary.port)" }
 
-    /// Clones the primary into `PGDATA`, which must be absent or an empty directory.
-    /// - Throws: ``CommandFailure`` with the reason and the fix; `CancellationError` or a
-    ///   ``ChildProcessError`` when stopped.
-    public func clone() async throws {
-        let data = DataDirectory(path: settings.dataDirectory)
-        // A mounted volume cannot be replaced by a rename: build the clone inside it instead.
-        let inPlace = data.isMountPoint()
+    /// Waits (bounded) for the primary and runs the clone's preflight; throws the failures as
+    /// one line. Changes nothing, so it can vouch for a clone before anything is moved aside.
+    public func checkReady() async throws -> PrimaryFacts {
         let facts = try await waitForPrimary()
         var clonePreflight = preflight
         clonePreflight.sendersNeeded = 2
@@ -46,6 +42,17 @@ public struct StandbyCloner: Sendable {
         if !failures.isEmpty {
             throw CommandFailure("the primary is not ready for a standby: " + failures.map(\.line).joined(separator: " | "))
         }
+        return facts
+    }
+
+    /// Clones the primary into `PGDATA`, which must be absent or an empty directory.
+    /// - Throws: ``CommandFailure`` with the reason and the fix; `CancellationError` or a
+    ///   ``ChildProcessError`` when stopped.
+    public func clone() async throws {
+        let data = DataDirectory(path: settings.dataDirectory)
+        // A mounted volume cannot be replaced by a rename: build the clone inside it instead.
+        let inPlace = data.isMountPoint()
+        let facts = try await checkReady()
         var createdSlot = false
         if facts.slot == nil {
             try await PostgresConnection.withConnection(settings.primary.connection(replication: true)) { [slot = settings.slotName] in

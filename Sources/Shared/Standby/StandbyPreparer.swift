@@ -39,8 +39,8 @@ public struct StandbyPreparer: Sendable {
             logger.info("no data directory yet: first boot", metadata: [LogKey.path: "\(data.path)"])
             try await cloner(preflight).clone()
         case .foreign:
-            throw CommandFailure("PGDATA \(data.path) holds files but no PostgreSQL data directory (no PG_VERSION); "
-                + "nothing was changed: move those files elsewhere or point PGDATA at an empty directory")
+            throw CommandFailure("PGDATA \(data.path) cannot be read or holds files but no PostgreSQL data directory (no PG_VERSION); "
+                + "nothing was changed: make it readable by root, move those files elsewhere, or point PGDATA at an empty directory")
         case .standby(let version):
             try await laterBoot(data: data, version: version, isStandby: true, localVersion: localVersion, postgres: postgres, preflight: preflight)
         case .notStandby(let version):
@@ -83,6 +83,11 @@ public struct StandbyPreparer: Sendable {
             return
         }
         if !isStandby {
+            if let local = control.timeline, local > identity.timeline {
+                throw CommandFailure("PGDATA \(data.path) was promoted (timeline \(local)) and has changes the answering old primary at \(target) "
+                    + "(timeline \(identity.timeline)) lacks; refusing to start it as a standby or to replace it, whatever STANDBY_RECLONE says: "
+                    + "stop the old primary (or point PRIMARY_HOST elsewhere) and restart, then rebuild the old server from this one")
+            }
             try await mismatch("PGDATA \(data.path) is no longer a standby (no standby.signal: it was promoted) while the primary at \(target) still answers",
                                data: data, preflight: preflight)
             return
@@ -123,6 +128,12 @@ public struct StandbyPreparer: Sendable {
             throw CommandFailure("\(reason). STANDBY_RECLONE=never, so nothing was changed: set STANDBY_RECLONE=auto to move it aside "
                 + "to \(data.path).old-<time> and clone the primary again, or move it away yourself")
         case .auto:
+            guard !data.isMountPoint() else {
+                throw CommandFailure("\(reason). STANDBY_RECLONE=auto cannot move PGDATA \(data.path) aside because it is a mounted volume; "
+                    + "nothing was changed: set PGDATA to a directory inside the volume (e.g. \(data.path)/pgdata) or move the old files away yourself")
+            }
+            // Only move the working directory aside once a new clone can start.
+            _ = try await cloner(preflight).checkReady()
             let aside = try data.moveAside()
             logger.warning("\(reason); moved it aside (STANDBY_RECLONE=auto) and cloning again; delete the old copy once you no longer need it",
                            metadata: [LogKey.path: "\(aside)"])

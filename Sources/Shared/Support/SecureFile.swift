@@ -3,11 +3,16 @@ import Foundation
 
 /// Writes files so that readers only ever see a complete file with the final permissions.
 public enum SecureFile {
-    /// Creates `path.tmp-<pid>` with `mode` (before any byte is written), writes, fsyncs, renames
-    /// over `path` and fsyncs the directory. On any error the temporary file is removed.
+    /// Creates `path.tmp-<pid>` afresh (`O_EXCL|O_NOFOLLOW`) with `mode` before any byte is
+    /// written, writes, fsyncs, renames over `path` and fsyncs the directory. On any error the
+    /// temporary file is removed.
     public static func writeAtomically(_ data: Data, to path: String, mode: mode_t, owner: SystemAccount? = nil) throws {
         let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // The folder may belong to another account (PGDATA is postgres's while we are root):
+        // never follow or reuse whatever sits at the temporary name — a planted symlink would
+        // otherwise make root write through it.
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw posixError("create", temporary) }
         var ok = false
         defer { if !ok { unlink(temporary) } }
