@@ -32,6 +32,16 @@ struct MonitoringRightsTests {
         #expect(verdict.line.hasPrefix("unhealthy: the WAL receiver runs but PRIMARY_USER may not see its state"))
     }
 
+    @Test("a stream that has been silent longer than the allowed lag is unhealthy, whatever the LSNs say")
+    func silentStream() {
+        let state = ReplicationState(inRecovery: true, receiverStatus: "streaming", receivedLSN: "0/5", replayedLSN: "0/5",
+                                     lagBytes: 0, lastContactAgeSeconds: 901)
+        let verdict = HealthVerdict.judge(state, maxLagSeconds: 300, primary: "resolve:5432")
+        #expect(verdict == HealthVerdict(healthy: false, line: "unhealthy: no message from the primary resolve:5432 for 901 s, over HEALTH_MAX_LAG_SECONDS=300"))
+        let fresh = ReplicationState(inRecovery: true, receiverStatus: "streaming", lagBytes: 0, lastContactAgeSeconds: 12)
+        #expect(HealthVerdict.judge(fresh, maxLagSeconds: 300, primary: "resolve:5432").healthy)
+    }
+
     @Test("a server starting up or out of connections counts as not reachable yet (first boot retries)", arguments: [
         "connection to server at \"10.0.0.5\", port 5432 failed: FATAL:  the database system is starting up",
         "connection to server at \"10.0.0.5\", port 5432 failed: FATAL:  sorry, too many clients already",

@@ -26,6 +26,11 @@ public struct HealthVerdict: Sendable, Equatable {
             let status = state.receiverStatus.map { "is \($0)" } ?? "is not running"
             return HealthVerdict(healthy: false, line: "unhealthy: the WAL receiver \(status): no stream from the primary \(primary)")
         }
+        // A live primary sends keepalives even when idle (every wal_sender_timeout / 2): no
+        // message for longer than the allowed lag means the stream is dead, whatever the LSNs say.
+        if let silent = state.lastContactAgeSeconds, silent > Double(maxLagSeconds) {
+            return HealthVerdict(healthy: false, line: "unhealthy: no message from the primary \(primary) for \(Int(silent)) s, over HEALTH_MAX_LAG_SECONDS=\(maxLagSeconds)")
+        }
         let lag = state.lagSeconds
         let lagText = "lag \(state.lagBytes ?? 0) bytes, \(Int(lag.rounded())) s"
         if lag > Double(maxLagSeconds) {
