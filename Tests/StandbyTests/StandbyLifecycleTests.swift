@@ -163,6 +163,25 @@ struct StandbyLifecycleTests {
         }
     }
 
+    @Test("a later boot with the primary down never reconfigures a primary's data directory it did not make")
+    func foreignPrimaryUntouched() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            try await PostgresCluster.withCluster { other in
+                await other.stop()
+                let autoConf = other.dataDirectory + "/postgresql.auto.conf"
+                let before = try String(contentsOfFile: autoConf, encoding: .utf8)
+                let nobody = try FreePort.find()
+                try await StandbyProcess.withStandby(primary: primary, environment: ["PRIMARY_PORT": String(nobody)]) { standby in
+                    let result = try await standby.command(["run"], environment: ["PGDATA": other.dataDirectory])
+                    #expect(result.status == 1)
+                    #expect(result.stderr.contains("holds a primary's data directory that standby-entrypoint never configured"), "\(result.stderr)")
+                    #expect(try String(contentsOfFile: autoConf, encoding: .utf8) == before)
+                    #expect(!FileManager.default.fileExists(atPath: other.dataDirectory + "/" + StandbyFiles.passfileName))
+                }
+            }
+        }
+    }
+
     @Test("PGDATA as a mounted volume: the clone is built inside it and moved up", .enabled(if: SystemAccount.isRoot, "mounting a tmpfs needs root"))
     func mountedVolume() async throws {
         try await PostgresCluster.withCluster(Self.primaryOptions) { primary in

@@ -66,6 +66,12 @@ public struct StandbyPreparer: Sendable {
         guard let identity = facts.identity else {
             let error = facts.connectionError ?? facts.replicationError
             let why = error.map { "\($0.message); fix: \(preflight.connectionFix($0))" } ?? "unknown reason"
+            let autoConf = (try? String(contentsOfFile: data.path + "/postgresql.auto.conf", encoding: .utf8)) ?? ""
+            guard isStandby || autoConf.contains(ConfigFileText.managedMarker) else {
+                throw CommandFailure("PGDATA \(data.path) holds a primary's data directory that standby-entrypoint never configured, "
+                    + "and the primary at \(target) does not answer to compare it with; nothing was changed: point PGDATA at the standby's "
+                    + "data directory or an empty one")
+            }
             if isStandby {
                 logger.warning("the primary does not answer; starting the standby anyway: it serves reads, can be promoted, and reconnects by itself (\(why))",
                                metadata: [LogKey.host: "\(target)"])
