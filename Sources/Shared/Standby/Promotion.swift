@@ -81,17 +81,22 @@ public struct Promotion: Sendable {
         ]
     }
 
-    /// Nil when the primary does not answer; otherwise how it answered.
-    private func primaryAnswers() async -> String? {
-        do {
-            try await PostgresConnection.withConnection(settings.primary.connection(timeoutSeconds: 5)) { _ = try $0.query("SELECT 1") }
-            return "it accepted a login"
-        } catch let error as PostgresError where error.kind == .unreachable {
-            return nil
-        } catch let error as PostgresError {
-            return "it answered: \(error.message)"
-        } catch {
-            return nil
+    /// Nil when the primary does not answer three times in a row (about 20 s at most, so an
+    /// overloaded server that is slow to answer is not taken for a dead one); otherwise how it
+    /// answered.
+    private func primaryAnswers(attempts: Int = 3) async -> String? {
+        for attempt in 1...attempts {
+            do {
+                try await PostgresConnection.withConnection(settings.primary.connection(timeoutSeconds: 5)) { _ = try $0.query("SELECT 1") }
+                return "it accepted a login"
+            } catch let error as PostgresError where error.kind == .unreachable {
+                if attempt < attempts { try? await Task.sleep(for: .seconds(2)) }
+            } catch let error as PostgresError {
+                return "it answered: \(error.message)"
+            } catch {
+                return nil
+            }
         }
+        return nil
     }
 }
