@@ -94,12 +94,9 @@ public final class StandbyProcess: @unchecked Sendable {
 
     /// Polls `condition` every 250 ms until it holds; throws with the log tail after `timeout`.
     public func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(250))
+        guard await poll(timeout: timeout, every: .milliseconds(250), condition) else {
+            throw ClusterError("timed out waiting for \(what); standby log: \(log.suffix(3000))")
         }
-        throw ClusterError("timed out waiting for \(what); standby log: \(log.suffix(3000))")
     }
 
     /// Waits until `healthcheck` exits 0.

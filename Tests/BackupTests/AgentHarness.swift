@@ -59,16 +59,6 @@ struct AgentHarness {
 
     func remove() { try? FileManager.default.removeItem(atPath: backupDirectory) }
 
-    /// Waits until `condition` holds, polling; false on timeout.
-    static func wait(timeout: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
-
     /// Restores a backup file into a new database with `gunzip | psql`, as a user would.
     func restoreWithPsql(_ file: String, of database: String, into target: String) async throws {
         try await cluster.createDatabase(target)

@@ -88,7 +88,7 @@ struct BackupIntegrationTests {
             try await ResolveFixture.populate(cluster, database: "Resolve", projects: 2)
             try await withTableLocked(cluster, database: "Resolve") {
                 let process = try agent.start(["backup", "--db", "Resolve"])
-                let started = await AgentHarness.wait(timeout: .seconds(30)) { agent.files(of: "Resolve").contains { $0.hasSuffix(".partial") } }
+                let started = await poll(timeout: .seconds(30)) { agent.files(of: "Resolve").contains { $0.hasSuffix(".partial") } }
                 #expect(started)
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
@@ -112,17 +112,17 @@ struct BackupIntegrationTests {
             try await ResolveFixture.populate(cluster, database: "Resolve", projects: 1)
             try await withTableLocked(cluster, database: "Resolve") {
                 let process = try agent.start(["run"], ["BACKUP_ON_START": "true", "PRIMARY_DBS": "Resolve"])
-                let started = await AgentHarness.wait(timeout: .seconds(30)) { agent.files(of: "Resolve").contains { $0.hasSuffix(".partial") } }
+                let started = await poll(timeout: .seconds(30)) { agent.files(of: "Resolve").contains { $0.hasSuffix(".partial") } }
                 #expect(started)
                 let signalled = ContinuousClock.now
                 kill(process.processIdentifier, SIGTERM)
-                let exited = await AgentHarness.wait(timeout: .seconds(30)) { !process.isRunning }
+                let exited = await poll(timeout: .seconds(30)) { !process.isRunning }
                 #expect(exited)
                 #expect(ContinuousClock.now - signalled < .seconds(15))
                 #expect(process.terminationStatus == 0)
             }
             // Once the lock is gone the server notices that pg_dump went away and ends its session.
-            let dumpGone = try await AgentHarness.wait(timeout: .seconds(15)) {
+            let dumpGone = try await poll(timeout: .seconds(15)) {
                 try await cluster.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'laterbase-backup'").scalar == "0"
             }
             #expect(dumpGone, "pg_dump should have been stopped")

@@ -32,11 +32,11 @@ struct OffsiteTests {
             var slow = offsite
             slow["RCLONE_BWLIMIT"] = "100k"
             let process = try agent.start(["backup"], slow)
-            let uploading = await AgentHarness.wait(timeout: .seconds(60)) { Self.rcloneCopyRunning() }
+            let uploading = await poll(timeout: .seconds(60)) { Self.rcloneCopyRunning() }
             #expect(uploading)
             try await Task.sleep(for: .milliseconds(500))
             remote.kill()
-            let finished = await AgentHarness.wait(timeout: .seconds(90)) { !process.isRunning }
+            let finished = await poll(timeout: .seconds(90)) { !process.isRunning }
             #expect(finished)
             #expect(process.terminationStatus == 0, "a failed upload must not fail the local backup")
             let files = agent.backups(of: "Resolve")

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 
@@ -137,7 +138,7 @@ public struct DatabaseBackup: Sendable {
         guard previous.contentFingerprint == summary.contentFingerprint, previous.compression.blockSize == blockSize,
               let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               (attributes[.size] as? NSNumber)?.int64Value == previous.compressedBytes else { return nil }
-        guard (try? await SecureFile.sha256(of: path)) == previous.sha256 else {
+        guard (try? await SecureFile.digest(of: path, using: SHA256.self)) == previous.sha256 else {
             logger.warning("the previous backup does not match its manifest; writing a new copy instead of linking to it",
                            metadata: [LogKey.file: "\(previous.file)"])
             return nil

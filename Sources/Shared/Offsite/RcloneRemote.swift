@@ -48,7 +48,7 @@ public struct RcloneRemote: Sendable {
         if let remote = hashes["sha256"], let sha256, remote.lowercased() != sha256 {
             throw CommandFailure("\(destination) has SHA-256 \(remote), the local file \(sha256)")
         } else if hashes["sha256"] == nil, let remote = hashes["md5"], !remote.isEmpty {
-            let local = try Self.md5(of: localPath)
+            let local = try await SecureFile.digest(of: localPath, using: Insecure.MD5.self)
             guard remote.lowercased() == local else { throw CommandFailure("\(destination) has MD5 \(remote), the local file \(local)") }
         }
     }
@@ -60,13 +60,5 @@ public struct RcloneRemote: Sendable {
         } catch let error as ChildProcessError where error.stderr.contains("not found") {
             return
         }
-    }
-
-    static func md5(of path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CommandFailure("cannot read \(path)") }
-        defer { try? handle.close() }
-        var hasher = Insecure.MD5()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return Digests.hex(hasher.finalize())
     }
 }

@@ -35,16 +35,16 @@ public enum SecureFile {
         syncDirectory(of: path)
     }
 
-    /// SHA-256 of a file's contents, hex, read in 1 MiB pieces.
-    public static func sha256(of path: String) async throws -> String {
+    /// The digest of a file's contents (`SHA256.self`, `Insecure.MD5.self`), hex, read in 1 MiB pieces.
+    public static func digest<H: HashFunction>(of path: String, using _: H.Type) async throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw posixError("open", path) }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        var hasher = H()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             hasher.update(data: chunk)
             await Task.yield()
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Digests.hex(hasher.finalize())
     }
 
     /// fsyncs the directory holding `path` so a rename in it survives a crash. Best effort.

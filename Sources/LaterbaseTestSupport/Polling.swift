@@ -1,0 +1,11 @@
+/// Polls `condition` every `interval` until it holds or `timeout` passes; returns whether it
+/// held (checked once more at the deadline). The one waiting loop the integration tests share.
+public func poll(timeout: Duration, every interval: Duration = .milliseconds(100),
+                 _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}
