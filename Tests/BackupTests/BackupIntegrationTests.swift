@@ -86,7 +86,7 @@ struct BackupIntegrationTests {
             defer { agent.remove() }
             try await cluster.createDatabase("Resolve")
             try await ResolveFixture.populate(cluster, database: "Resolve", projects: 2)
-            try await withTableLocked(cluster, database: "Resolve") {
+            try await cluster.withTableLocked("BtThumnail", database: "Resolve") {
                 let process = try agent.start(["backup", "--db", "Resolve"])
                 let started = await poll(timeout: .seconds(30)) { agent.files(of: "Resolve").contains { $0.hasSuffix(".partial") } }
                 #expect(started)
@@ -110,7 +110,7 @@ struct BackupIntegrationTests {
             defer { agent.remove() }
             try await cluster.createDatabase("Resolve")
             try await ResolveFixture.populate(cluster, database: "Resolve", projects: 1)
-            try await withTableLocked(cluster, database: "Resolve") {
+            try await cluster.withTableLocked("BtThumnail", database: "Resolve") {
                 let process = try agent.start(["run"], ["BACKUP_ON_START": "true", "PRIMARY_DBS": "Resolve"])
                 let started = await poll(timeout: .seconds(30)) { agent.files(of: "Resolve").contains { $0.hasSuffix(".partial") } }
                 #expect(started)
@@ -227,15 +227,5 @@ struct BackupIntegrationTests {
         #expect(result.status == 78)
         #expect(result.stderr.hasPrefix("configuration error: BACKUP_SCHEDULE is invalid"))
         #expect(!FileManager.default.fileExists(atPath: directory))
-    }
-
-    /// Holds an ACCESS EXCLUSIVE lock on a table so that pg_dump blocks mid-pass.
-    private func withTableLocked(_ cluster: PostgresCluster, database: String, _ body: () async throws -> Void) async throws {
-        let parameters = cluster.parameters(database: database)
-        let holder = try PostgresConnection.connect(parameters)
-        defer { holder.close() }
-        try holder.simpleQuery(#"BEGIN; LOCK TABLE "BtThumnail" IN ACCESS EXCLUSIVE MODE"#)
-        try await body()
-        try holder.simpleQuery("ROLLBACK")
     }
 }

@@ -54,6 +54,18 @@ struct SettingsTests {
         #expect(auto.primary.host == "resolve")
     }
 
+    @Test("BACKUP_LOCK_WAIT: 10 minutes by default, a duration, at least one second")
+    func lockWait() throws {
+        #expect(try BackupSettings(environment: EnvironmentReader(["PRIMARY_HOST": "h"])).lockWaitSeconds == 600)
+        #expect(try BackupSettings(environment: EnvironmentReader(["PRIMARY_HOST": "h", "BACKUP_LOCK_WAIT": "2m"])).lockWaitSeconds == 120)
+        for bad in ["0", "soon"] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try BackupSettings(environment: EnvironmentReader(["PRIMARY_HOST": "h", "BACKUP_LOCK_WAIT": bad]))
+            }
+            #expect(error?.variable == "BACKUP_LOCK_WAIT")
+        }
+    }
+
     @Test("rclone needs both the remote name and path")
     func rcloneHalf() {
         let error = #expect(throws: ConfigurationError.self) {

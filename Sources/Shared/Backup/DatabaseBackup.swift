@@ -35,7 +35,11 @@ public struct DatabaseBackup: Sendable {
 
     /// Runs the backup of `database` stamped `time`. Returns the manifest written.
     public func run(database: String, time: Date, previous: BackupManifest?) async throws -> BackupManifest {
-        let source = settings.source.connection(database: database)
+        var source = settings.source.connection(database: database)
+        // The project list is the first read of the library's tables: it waits for a lock as
+        // long as pg_dump would, and a lock that outlasts that fails the library right here.
+        source.lockTimeoutSeconds = settings.lockWaitSeconds
+        source.statementTimeoutSeconds = settings.lockWaitSeconds + ConnectionParameters.defaultStatementTimeoutSeconds
         let (serverVersion, serverMajor, catalogResult) = try await PostgresConnection.withConnection(source) { connection in
             let version = try connection.query("SHOW server_version").scalar ?? "?"
             let major = PostgresMajorVersion(serverVersionNumber: connection.serverVersionNumber)
@@ -48,6 +52,8 @@ public struct DatabaseBackup: Sendable {
         let catalog: ResolveCatalog
         switch catalogResult {
         case .success(let read): catalog = read
+        case .failure(let error) where error.sqlState == "55P03":
+            throw BackupLockTimeout(database: database, seconds: settings.lockWaitSeconds, error: error)
         case .failure(let error):
             catalog = ResolveCatalog(schemaVersion: nil, projects: [])
             catalogWarning = "the Resolve project list could not be read: \(error)"
@@ -149,9 +155,9 @@ public struct DatabaseBackup: Sendable {
     /// `pg_dump` with the connection in its environment: no host, user, database or password
     /// in its arguments (a database name containing `=` would otherwise be read as a conninfo).
     private func dumpProcess(database: String) -> ChildProcess {
-        // A lock held for long (a Resolve schema upgrade) fails this library after 10 minutes
-        // instead of blocking the pass and the BACKUP_DIR lock for good.
-        var arguments = ["--clean", "--if-exists", "--no-password", "--format=plain", "--encoding=UTF8", "--lock-wait-timeout=600000"]
+        // A lock held for long (a Resolve schema upgrade) fails this library after
+        // BACKUP_LOCK_WAIT instead of blocking the pass and the BACKUP_DIR lock for good.
+        var arguments = ["--clean", "--if-exists", "--no-password", "--format=plain", "--encoding=UTF8", "--lock-wait-timeout=\(settings.lockWaitSeconds * 1000)"]
         if let restrictKey { arguments.append("--restrict-key=\(restrictKey)") }
         var process = ChildProcess(pgDump, arguments)
         process.connect(to: settings.source.connection(database: database), application: "laterbase-backup")

@@ -68,7 +68,8 @@ public struct RestoreJob: Sendable {
     /// Drops a database this job created (after a failed restore or `verify --restore-test`).
     /// On PostgreSQL 13+ `WITH (FORCE)` ends a psql session that is still closing.
     public func drop(_ database: String) async throws {
-        try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
+        // Not cancellable: it is the clean-up of an interrupted restore.
+        try await PostgresConnection.withConnection(target.with(database: "postgres"), cancellable: false) { connection in
             let force = connection.serverVersionNumber >= 130_000 ? " WITH (FORCE)" : ""
             try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))\(force)")
         }

@@ -23,6 +23,10 @@ public struct BackupSettings: Sendable {
     public var rcloneConfig: String?
     /// Seconds; nil means "twice the schedule interval plus ten minutes".
     public var healthMaxBackupAge: Int?
+    /// Seconds a library's backup waits for a table lock (`BACKUP_LOCK_WAIT`, default 10 minutes):
+    /// both the project-list read and pg_dump's `--lock-wait-timeout`. A Resolve schema upgrade
+    /// holding "SM_Project" longer fails that library for the pass instead of stalling it.
+    public var lockWaitSeconds: Int
     public var log: LogSettings
 
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
@@ -52,6 +56,10 @@ public struct BackupSettings: Sendable {
             throw ConfigurationError(variable: missing, problem: "is not set; offsite copies need both RCLONE_REMOTE_NAME and RCLONE_REMOTE_PATH (or neither)")
         }
         healthMaxBackupAge = env.raw(["HEALTH_MAX_BACKUP_AGE"]) == nil ? nil : try env.duration("HEALTH_MAX_BACKUP_AGE", default: 0)
+        lockWaitSeconds = try env.duration("BACKUP_LOCK_WAIT", default: 600)
+        guard lockWaitSeconds >= 1 else {
+            throw ConfigurationError(variable: "BACKUP_LOCK_WAIT", problem: "must be at least 1 second, such as 30s or 10m")
+        }
         log = try LogSettings(environment: env)
     }
 }

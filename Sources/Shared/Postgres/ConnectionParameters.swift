@@ -13,6 +13,12 @@ public struct ConnectionParameters: Sendable, CustomStringConvertible {
     /// Seconds libpq waits for the server to answer (libpq's `connect_timeout`, minimum 2).
     public var connectTimeoutSeconds: Int
     public var applicationName: String
+    /// The server's `lock_timeout` for this session: how long one statement waits for a lock
+    /// before it fails with SQLSTATE 55P03. 0 means no limit (never used by Laterbase).
+    public var lockTimeoutSeconds: Int
+    /// The server's `statement_timeout` for this session: how long one statement may run
+    /// (lock waits included) before it fails with SQLSTATE 57014.
+    public var statementTimeoutSeconds: Int
     /// Open a physical replication connection (`replication=true`), which accepts
     /// IDENTIFY_SYSTEM and slot commands but no SQL.
     public var replication: Bool
@@ -20,7 +26,9 @@ public struct ConnectionParameters: Sendable, CustomStringConvertible {
     public init(
         host: String, port: Int = 5432, user: String = "postgres", password: Secret? = nil,
         database: String = "postgres", sslMode: String = "prefer", connectTimeoutSeconds: Int = 10,
-        applicationName: String = "laterbase", replication: Bool = false
+        applicationName: String = "laterbase", replication: Bool = false,
+        lockTimeoutSeconds: Int = ConnectionParameters.defaultLockTimeoutSeconds,
+        statementTimeoutSeconds: Int = ConnectionParameters.defaultStatementTimeoutSeconds
     ) {
         self.host = host
         self.port = port
@@ -31,7 +39,15 @@ public struct ConnectionParameters: Sendable, CustomStringConvertible {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.applicationName = applicationName
         self.replication = replication
+        self.lockTimeoutSeconds = lockTimeoutSeconds
+        self.statementTimeoutSeconds = statementTimeoutSeconds
     }
+
+    /// Laterbase's own statements read catalogs and small tables only: a lock that is not
+    /// granted within 10 s is someone else's long transaction, not a queue to wait in.
+    public static let defaultLockTimeoutSeconds = 10
+    /// No statement of Laterbase's own takes more than a fraction of a second on a healthy server.
+    public static let defaultStatementTimeoutSeconds = 60
 
     /// A copy aimed at another database on the same server.
     public func with(database: String) -> ConnectionParameters {
@@ -50,6 +66,7 @@ public struct ConnectionParameters: Sendable, CustomStringConvertible {
             ("sslmode", sslMode),
             ("connect_timeout", String(max(2, connectTimeoutSeconds))),
             ("application_name", applicationName),
+            ("options", "-c lock_timeout=\(max(0, lockTimeoutSeconds) * 1000) -c statement_timeout=\(max(0, statementTimeoutSeconds) * 1000)"),
         ]
         if let password { pairs.append(("password", password.reveal())) }
         if replication { pairs.append(("replication", "true")) }

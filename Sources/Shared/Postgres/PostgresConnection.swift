@@ -2,63 +2,92 @@ import Foundation
 import CLibPQ
 import Dispatch
 
-/// One libpq connection. Blocking; use ``withConnection(_:_:)`` from async code, which opens,
-/// uses and closes the connection on a thread outside Swift's cooperative pool.
+/// One libpq connection. Blocking; use ``withConnection(_:cancellable:_:)`` from async code, which
+/// opens, uses and closes the connection on a thread outside Swift's cooperative pool and turns
+/// task cancellation into libpq's cancel request.
+///
+/// Every session is bounded: the server gets `lock_timeout` and `statement_timeout` from
+/// ``ConnectionParameters`` at login, and connecting gives up after `connect_timeout`.
 ///
 /// The handle is closed by ``close()`` or, at the latest, when the object is released: a
 /// connection never outlives the scope that opened it.
 public final class PostgresConnection {
     private var handle: OpaquePointer?
     public let parameters: ConnectionParameters
+    private let cancellation: QueryCancellation?
 
-    private init(handle: OpaquePointer, parameters: ConnectionParameters) {
+    private init(handle: OpaquePointer, parameters: ConnectionParameters, cancellation: QueryCancellation?) {
         self.handle = handle
         self.parameters = parameters
+        self.cancellation = cancellation
     }
 
     deinit { close() }
 
-    /// Opens a connection from keyword/value arrays (`PQconnectdbParams`).
-    /// - Throws: ``PostgresError`` with kind `.unreachable`, `.authentication` or `.connection`.
+    /// Opens a connection from keyword/value arrays (`PQconnectStartParams`, then `PQconnectPoll`
+    /// with a short `poll` so that `cancellation` is seen within 100 ms).
+    /// - Throws: ``PostgresError`` with kind `.unreachable` (also when `connect_timeout` passes),
+    ///   `.authentication`, `.connection`, or `.cancelled`.
     public static func connect(_ parameters: ConnectionParameters) throws(PostgresError) -> PostgresConnection {
+        try connect(parameters, cancellation: nil)
+    }
+
+    static func connect(_ parameters: ConnectionParameters, cancellation: QueryCancellation?) throws(PostgresError) -> PostgresConnection {
         let pairs = parameters.keywordValuePairs()
         let keywords = CStringArray(pairs.map(\.0))
         let values = CStringArray(pairs.map(\.1))
-        guard let conn = PQconnectdbParams(keywords.pointers, values.pointers, 0) else {
+        guard let conn = PQconnectStartParams(keywords.pointers, values.pointers, 0) else {
             throw PostgresError(kind: .connection, sqlState: nil, message: "libpq could not allocate a connection", target: parameters.description)
         }
-        guard PQstatus(conn) == CONNECTION_OK else {
-            let raw = String(cString: PQerrorMessage(conn))
+        do {
+            try ConnectPoller(connection: conn, parameters: parameters, cancellation: cancellation).waitUntilConnected()
+        } catch {
             PQfinish(conn)
-            let (kind, state) = PostgresError.connectionKind(for: raw)
-            let message = PostgresError.clean(raw, password: parameters.password)
-            throw PostgresError(kind: kind, sqlState: state, message: message, target: parameters.description)
+            throw error
         }
-        return PostgresConnection(handle: conn, parameters: parameters)
+        cancellation?.attach(conn)
+        return PostgresConnection(handle: conn, parameters: parameters, cancellation: cancellation)
     }
 
     /// Opens a connection, runs `body` with it and closes it, all on a dispatch thread so a
     /// slow server or a connect timeout never blocks Swift's cooperative threads.
+    ///
+    /// When the calling task is cancelled while this runs, the connect attempt stops or the
+    /// running statement is cancelled on the server (`PQcancel`), later statements are not
+    /// sent, and this throws `CancellationError` — whatever `body` made of the failure.
+    /// - Parameter cancellable: false for clean-up after a cancellation (dropping a slot or a
+    ///   half-restored database), which must run to its end in a cancelled task; it is still
+    ///   bounded by the session's timeouts.
     @discardableResult
     public static func withConnection<T: Sendable>(
         _ parameters: ConnectionParameters,
+        cancellable: Bool = true,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            DispatchQueue.global().async {
-                do {
-                    let connection = try connect(parameters)
-                    defer { connection.close() }
-                    continuation.resume(returning: try body(connection))
-                } catch {
-                    continuation.resume(throwing: error)
+        let cancellation = cancellable ? QueryCancellation() : nil
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                DispatchQueue.global().async {
+                    let result = Result<T, any Error> {
+                        let connection = try connect(parameters, cancellation: cancellation)
+                        defer { connection.close() }
+                        return try body(connection)
+                    }
+                    if cancellation?.isCancelled == true {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        continuation.resume(with: result)
+                    }
                 }
             }
+        } onCancel: {
+            cancellation?.cancel()
         }
     }
 
     /// Closes the connection. Idempotent.
     public func close() {
+        cancellation?.finish()
         if let handle { PQfinish(handle) }
         handle = nil
     }
@@ -92,6 +121,9 @@ public final class PostgresConnection {
         guard let handle else {
             throw PostgresError(kind: .connection, sqlState: nil, message: "the connection is already closed", target: parameters.description)
         }
+        if cancellation?.isCancelled == true {
+            throw PostgresError(kind: .cancelled, sqlState: "57014", message: "cancelled before the statement was sent", target: parameters.description)
+        }
         return handle
     }
 
@@ -109,7 +141,20 @@ public final class PostgresConnection {
             let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
                 ?? String(cString: PQresultErrorMessage(result))
             let detail = PQresultErrorField(result, Int32(UInt8(ascii: "D"))).map { " (\(String(cString: $0)))" } ?? ""
-            throw PostgresError(kind: .query, sqlState: state, message: PostgresError.clean(primary + detail, password: parameters.password), target: parameters.description)
+            let cancelled = state == "57014" && cancellation?.isCancelled == true
+            throw PostgresError(kind: cancelled ? .cancelled : .query, sqlState: state,
+                                message: PostgresError.clean(primary + detail + bound(for: state), password: parameters.password),
+                                target: parameters.description)
+        }
+    }
+
+    /// Names the session bound that ended a statement, so the message says which limit it hit.
+    private func bound(for state: String?) -> String {
+        switch state {
+        case "55P03": return "; Laterbase's lock_timeout for this session is \(parameters.lockTimeoutSeconds) s"
+        case "57014" where cancellation?.isCancelled != true:
+            return "; Laterbase's statement_timeout for this session is \(parameters.statementTimeoutSeconds) s"
+        default: return ""
         }
     }
 
@@ -126,29 +171,5 @@ public final class PostgresConnection {
         }
         let tuples = String(cString: PQcmdTuples(result))
         return QueryResult(columns: columns, rows: rows, affectedRows: Int(tuples))
-    }
-}
-
-/// NUL-terminated copies of Swift strings behind a NULL-terminated pointer array, freed on
-/// release. `nil` elements become NULL pointers (SQL NULL for parameters).
-final class CStringArray {
-    private let count: Int
-    /// Valid while this object lives.
-    let pointers: UnsafeMutablePointer<UnsafePointer<CChar>?>
-
-    init(_ strings: [String?]) {
-        count = strings.count
-        pointers = .allocate(capacity: strings.count + 1)
-        for (index, string) in strings.enumerated() {
-            pointers[index] = string.flatMap { UnsafePointer(strdup($0)) }
-        }
-        pointers[strings.count] = nil
-    }
-
-    convenience init(_ strings: [String]) { self.init(strings.map(Optional.some)) }
-
-    deinit {
-        for index in 0..<count { free(UnsafeMutablePointer(mutating: pointers[index])) }
-        pointers.deallocate()
     }
 }

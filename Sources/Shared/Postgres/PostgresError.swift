@@ -14,6 +14,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case connection
         /// A statement failed.
         case query
+        /// The work was stopped because its task was cancelled (shutdown, SIGTERM).
+        case cancelled
     }
 
     public let kind: Kind
@@ -42,6 +44,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
             return "cannot connect to PostgreSQL at \(target): \(message)\(state)"
         case .query:
             return "query on \(target) failed: \(message)\(state)"
+        case .cancelled:
+            return "work on \(target) was cancelled: \(message)"
         }
     }
 

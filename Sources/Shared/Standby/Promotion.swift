@@ -41,7 +41,9 @@ public struct Promotion: Sendable {
             logger.warning("promoting although the primary still answers (--force)", metadata: [LogKey.host: "\(primary)"])
         }
         let seconds = timeoutSeconds
-        let timeline = try await PostgresConnection.withConnection(local) { connection -> Int? in
+        var promoting = local
+        promoting.statementTimeoutSeconds = seconds + 30
+        let timeline = try await PostgresConnection.withConnection(promoting) { connection -> Int? in
             let promoted = try connection.query("SELECT pg_promote(wait => true, wait_seconds => $1::int)", [String(seconds)]).scalar
             guard promoted == "t" else {
                 throw CommandFailure("pg_promote did not finish within \(seconds) s; look at the standby's log")

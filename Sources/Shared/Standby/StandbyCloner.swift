@@ -129,7 +129,7 @@ public struct StandbyCloner: Sendable {
     /// a role may end its own sessions, so no superuser is needed.
     private func terminateSlotHolder() async {
         let parameters = settings.primary.connection(timeoutSeconds: 5)
-        _ = try? await PostgresConnection.withConnection(parameters) { [slot = settings.slotName] connection in
+        _ = try? await PostgresConnection.withConnection(parameters, cancellable: false) { [slot = settings.slotName] connection in
             try connection.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
         }
     }
@@ -151,8 +151,8 @@ public struct StandbyCloner: Sendable {
     private func dropSlot() async {
         do {
             // The WAL sender of the stopped pg_basebackup may hold the slot for a moment (55006).
-            // Runs on a dispatch thread, so it also works in a cancelled task.
-            try await PostgresConnection.withConnection(settings.primary.connection(replication: true, timeoutSeconds: 5)) { [slot = settings.slotName] connection in
+            // Not cancellable: it is the clean-up of a cancelled clone.
+            try await PostgresConnection.withConnection(settings.primary.connection(replication: true, timeoutSeconds: 5), cancellable: false) { [slot = settings.slotName] connection in
                 var attempts = 0
                 while true {
                     do {
