@@ -27,7 +27,9 @@ struct RestoreCommand: AsyncParsableCommand {
             if let port { target.port = port }
             let job = RestoreJob(target: target, logger: context.logger)
             let name = newDatabase
-            try await cancellingOnSignal { try await job.run(backup, as: name) }
+            try await TerminationSignals.cancelling(outcome: "during the restore", reportingFailure: true) {
+                try await job.run(backup, as: name)
+            }
             print("""
                 Restored \(backup.file) as the new database "\(newDatabase)" on \(target.host):\(target.port).
                 To open it in DaVinci Resolve: Project Manager → Project Libraries → Add Project Library →

@@ -22,7 +22,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             let logger = Logger(label: "standby")
             let preparer = StandbyPreparer(settings: settings, options: options, tools: PostgresTools(), account: account, logger: logger)
-            let postgres = try await TerminationSignals.cancelling { try await preparer.prepare() }
+            let postgres = try await TerminationSignals.cancelling(outcome: "before postgres started; nothing was left half-done") {
+                try await preparer.prepare()
+            }
             logger.info("starting postgres", metadata: [LogKey.path: "\(settings.dataDirectory)"])
             try PostgresExec.exec(binary: postgres, dataDirectory: settings.dataDirectory, extra: postgresArguments, account: account)
         }

@@ -27,8 +27,9 @@ struct AgentHarness {
         try await runProduct("backup-agent", arguments, environment: environment(extra))
     }
 
-    /// Starts the agent without waiting for it (for kill and SIGTERM tests).
-    func start(_ arguments: [String], _ extra: [String: String] = [:]) throws -> Process {
+    /// Starts the agent without waiting for it (for kill and SIGTERM tests); its standard error
+    /// goes to the file `errors` when given.
+    func start(_ arguments: [String], _ extra: [String: String] = [:], errors: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
         process.arguments = arguments
@@ -36,7 +37,12 @@ struct AgentHarness {
         env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let errors {
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: errors)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
