@@ -22,11 +22,12 @@ struct RunCommand: AsyncParsableCommand {
             }
             let logger = Logger(label: "standby")
             let preparer = StandbyPreparer(settings: settings, options: options, tools: PostgresTools(), account: account, logger: logger)
-            let postgres = try await TerminationSignals.cancelling(outcome: "before postgres started; nothing was left half-done") {
+            let prepared = try await TerminationSignals.cancelling(outcome: "before postgres started; nothing was left half-done") {
                 try await preparer.prepare()
             }
             logger.info("starting postgres", metadata: [LogKey.path: "\(settings.dataDirectory)"])
-            try PostgresExec.exec(binary: postgres, dataDirectory: settings.dataDirectory, extra: postgresArguments, account: account)
+            try PostgresExec.exec(binary: prepared.postgres, dataDirectory: settings.dataDirectory, extra: postgresArguments,
+                                  account: account, lock: prepared.lock)
         }
     }
 }

@@ -106,7 +106,7 @@ struct StandbyCloneTests {
                 try await standby.waitUntil("row 1 after the rotation") {
                     (try? await standby.query("SELECT count(*) FROM edits").scalar) == "1"
                 }
-                let passfile = try String(contentsOfFile: standby.dataDirectory + "/" + StandbyFiles.passfileName, encoding: .utf8)
+                let passfile = try String(contentsOfFile: DataDirectory(path: standby.dataDirectory).passfilePath, encoding: .utf8)
                 #expect(passfile == PassFile.line(host: "127.0.0.1", port: primary.port, user: "postgres", password: Secret(newPassword)) + "\n")
                 #expect(!passfile.contains(primary.password.reveal()))
                 let autoConf = try String(contentsOfFile: standby.dataDirectory + "/postgresql.auto.conf", encoding: .utf8)

@@ -176,7 +176,8 @@ struct StandbyLifecycleTests {
                     #expect(result.status == 1)
                     #expect(result.stderr.contains("holds a primary's data directory that standby-entrypoint never configured"), "\(result.stderr)")
                     #expect(try String(contentsOfFile: autoConf, encoding: .utf8) == before)
-                    #expect(!FileManager.default.fileExists(atPath: other.dataDirectory + "/" + StandbyFiles.passfileName))
+                    #expect(!FileManager.default.fileExists(atPath: other.dataDirectory + "/" + StandbyFiles.legacyPassfileName))
+                    #expect(!FileManager.default.fileExists(atPath: DataDirectory(path: other.dataDirectory).passfilePath))
                 }
             }
         }
@@ -198,6 +199,10 @@ struct StandbyLifecycleTests {
                     let entries = try FileManager.default.contentsOfDirectory(atPath: standby.dataDirectory)
                     #expect(!entries.contains { $0.hasPrefix(".laterbase-clone") })
                     #expect(entries.contains("standby.signal"))
+                    // A mounted PGDATA is itself what is locked: the volume is what two containers share.
+                    let second = try await standby.command(["run"])
+                    #expect(second.status == 1)
+                    #expect(second.stderr.contains("(\(standby.dataDirectory) is locked)"), "\(second.stderr)")
                 } catch {
                     await standby.stop()
                     _ = try? await runTool("/bin/umount", [standby.dataDirectory])

@@ -33,9 +33,34 @@ public struct DataDirectory: Sendable {
     /// … and this marker exists from before the clone starts until every entry was moved up.
     /// Only ever created in an empty `PGDATA`, so everything beside it belongs to the clone.
     public var inPlaceMarkerPath: String { path + "/.laterbase-clone-in-progress" }
+    /// `<PGDATA>.laterbase`: a 0700 directory beside `PGDATA`, owned by the server's account,
+    /// for what must not be inside it (a pg_basebackup of the standby would copy it): the
+    /// passfile and, unless `PGDATA` is a mount point, the ``StandbyLock`` file.
+    public var privatePath: String { path + ".laterbase" }
     /// The passfile `primary_conninfo` names (0600, owned by the server's account).
-    public var passfilePath: String { path + "/" + StandbyFiles.passfileName }
+    public var passfilePath: String { privatePath + "/" + StandbyFiles.passfileName }
+    /// Where versions before the move kept the passfile: inside `PGDATA`.
+    public var legacyPassfilePath: String { path + "/" + StandbyFiles.legacyPassfileName }
     public var standbySignalPath: String { path + "/standby.signal" }
+
+    /// Creates ``privatePath`` (0700, given to `owner`) or makes an existing one 0700 again.
+    /// Refuses a symbolic link or a file in its place.
+    public func createPrivateDirectory(owner: SystemAccount?) throws {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if mkdir(privatePath, 0o700) != 0 && errno != EEXIST {
+            throw CommandFailure("cannot create \(privatePath): \(String(cString: strerror(errno))); the directory holding PGDATA must be writable")
+        }
+        var info = stat()
+        guard lstat(privatePath, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw CommandFailure("\(privatePath) exists but is not a directory; move it away (standby-entrypoint keeps its passfile there)")
+        }
+        if let owner, lchown(privatePath, owner.uid, owner.gid) != 0 {
+            throw CommandFailure("cannot give \(privatePath) to \(owner.name): \(String(cString: strerror(errno)))")
+        }
+        guard chmod(privatePath, 0o700) == 0 else {
+            throw CommandFailure("cannot chmod 0700 \(privatePath): \(String(cString: strerror(errno)))")
+        }
+    }
 
     /// Looks at `path` without changing anything.
     public func inspect() -> State {
@@ -144,10 +169,12 @@ public struct DataDirectory: Sendable {
     }
 }
 
-/// Names of files the standby keeps in its data directory.
+/// Names of files the standby keeps in (or beside) its data directory.
 public enum StandbyFiles {
-    /// The passfile `primary_conninfo` points at.
-    public static let passfileName = "laterbase_primary.pgpass"
+    /// The passfile `primary_conninfo` points at, in ``DataDirectory/privatePath``.
+    public static let passfileName = "primary.pgpass"
+    /// The passfile's name inside `PGDATA` before it moved out; removed at the next start.
+    public static let legacyPassfileName = "laterbase_primary.pgpass"
     /// The primary's own `pg_hba.conf`, kept for reference when the standby writes its own.
     public static let primaryHbaCopy = "pg_hba.conf.primary"
 }

@@ -32,10 +32,11 @@ public enum PostgresExec {
         return result
     }
 
-    /// Execs postgres. Returns only by throwing.
-    public static func exec(binary: String, dataDirectory: String, extra: [String], account: SystemAccount?,
+    /// Execs postgres, which inherits `lock` (see ``StandbyLock``). Returns only by throwing.
+    public static func exec(binary: String, dataDirectory: String, extra: [String], account: SystemAccount?, lock: StandbyLock?,
                             environment current: [String: String] = ProcessInfo.processInfo.environment) throws -> Never {
         if let account { try dropPrivileges(to: account) }
+        try lock?.keepAcrossExec()
         resetSignals()
         let argv = argumentVector(binary: binary, dataDirectory: dataDirectory, extra: extra)
         let envp = environment(current, account: account).map { "\($0.key)=\($0.value)" }

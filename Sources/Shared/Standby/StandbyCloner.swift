@@ -75,6 +75,8 @@ public struct StandbyCloner: Sendable {
             } else {
                 removeTemporary(data.cloneTemporaryPath)
             }
+            // The passfile beside PGDATA is written with the configuration; without a clone it serves nothing.
+            unlink(data.passfilePath)
             if createdSlot { await dropSlot() }
             if error is CancellationError || Task.isCancelled { throw error }
             if let failure = error as? CommandFailure { throw failure }

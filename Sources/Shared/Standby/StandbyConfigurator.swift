@@ -5,8 +5,10 @@ import Logging
 /// the managed block of `postgresql.auto.conf` and `pg_hba.conf`. Idempotent: every start
 /// runs it again from the current environment, so a password change needs only a restart.
 ///
-/// The password only ever goes into the passfile (mode 0600, owned by the server's account);
-/// `primary_conninfo` names that file and holds no password.
+/// The password only ever goes into the passfile (mode 0600, owned by the server's account, in
+/// the 0700 directory ``DataDirectory/privatePath`` beside `PGDATA` — never inside it, where a
+/// pg_basebackup of the standby would copy it); `primary_conninfo` names that file and holds no
+/// password. A passfile an older version left inside `PGDATA` is removed.
 public struct StandbyConfigurator: Sendable {
     public var settings: StandbySettings
     /// Owner of everything written (the `postgres` account when running as root).
@@ -63,13 +65,20 @@ public struct StandbyConfigurator: Sendable {
     /// directory that will live at `finalPath`. Creates `standby.signal` when `createSignal`.
     public func write(into directory: String, finalPath: String, createSignal: Bool, logger: Logger) throws {
         let manager = FileManager.default
-        let passfile = directory + "/" + StandbyFiles.passfileName
+        let data = DataDirectory(path: finalPath)
         if let password = settings.primary.password {
+            try data.createPrivateDirectory(owner: account)
             try PassFile.write([PassFile.line(host: settings.primary.host, port: settings.primary.port,
                                               user: settings.primary.user, password: password)],
-                               to: passfile, owner: account)
-        } else if manager.fileExists(atPath: passfile) {
-            try manager.removeItem(atPath: passfile)
+                               to: data.passfilePath, owner: account)
+        } else if manager.fileExists(atPath: data.passfilePath) {
+            try manager.removeItem(atPath: data.passfilePath)
+        }
+        let legacy = directory + "/" + StandbyFiles.legacyPassfileName
+        if manager.fileExists(atPath: legacy) {
+            try manager.removeItem(atPath: legacy)
+            logger.notice("moved the passfile out of PGDATA; primary_conninfo names the new one",
+                          metadata: [LogKey.path: "\(data.passfilePath)"])
         }
 
         let autoConf = directory + "/postgresql.auto.conf"

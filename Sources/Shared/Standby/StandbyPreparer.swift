@@ -24,13 +24,22 @@ public struct StandbyPreparer: Sendable {
 
     private var target: String { "\(settings.primary.host):\(settings.primary.port)" }
 
-    /// Leaves `PGDATA` ready for postgres. Returns the local postgres binary to exec.
-    public func prepare() async throws -> String {
+    /// What ``prepare()`` hands to ``PostgresExec``: the binary, and the lock that postgres
+    /// must go on holding.
+    public struct Prepared: Sendable {
+        public let postgres: String
+        public let lock: StandbyLock
+    }
+
+    /// Takes the ``StandbyLock`` (a second run on the same `PGDATA` fails here, having touched
+    /// nothing), then leaves `PGDATA` ready for postgres.
+    public func prepare() async throws -> Prepared {
+        let data = DataDirectory(path: settings.dataDirectory)
+        let lock = try StandbyLock.acquire(data, owner: account)
         let postgres = try tools.require("postgres")
         let localVersion = try await LocalPostgres.majorVersion(binary: postgres)
         let preflight = Preflight(primary: settings.primary, slotName: settings.slotName, createSlot: settings.createSlot,
                                   localVersion: localVersion, localBinary: postgres, sendersNeeded: 1)
-        let data = DataDirectory(path: settings.dataDirectory)
         if try data.removeLeftoverClone() {
             logger.warning("removed an unfinished clone left by an interrupted start", metadata: [LogKey.path: "\(data.cloneTemporaryPath)"])
         }
@@ -47,7 +56,7 @@ public struct StandbyPreparer: Sendable {
             try await laterBoot(data: data, version: version, isStandby: false, localVersion: localVersion, postgres: postgres, preflight: preflight)
         }
         try fixOwnership(data)
-        return postgres
+        return Prepared(postgres: postgres, lock: lock)
     }
 
     private func cloner(_ preflight: Preflight) -> StandbyCloner {
