@@ -57,6 +57,7 @@ struct SettingsTests {
     @Test("BACKUP_LOCK_WAIT: 10 minutes by default, a duration, at least one second")
     func lockWait() throws {
         #expect(try BackupSettings(environment: EnvironmentReader(["PRIMARY_HOST": "h"])).lockWaitSeconds == 600)
+        #expect(try BackupSettings(environment: EnvironmentReader(["PRIMARY_HOST": "h"])).maxStandbyLagSeconds == 300)
         #expect(try BackupSettings(environment: EnvironmentReader(["PRIMARY_HOST": "h", "BACKUP_LOCK_WAIT": "2m"])).lockWaitSeconds == 120)
         for bad in ["0", "soon"] {
             let error = #expect(throws: ConfigurationError.self) {

@@ -40,11 +40,16 @@ public struct BackupPass: Sendable {
         }
         let help = try await ChildProcess(pgDump, ["--help"]).output()
         let restrictKey = help.contains("--restrict-key") ? try RestrictKey.load(layout) : nil
+        // BACKUP_HOST (a standby) or, when it lags or does not answer, the primary: for the whole pass.
+        let choice = await BackupSource.choose(self.settings, logger: logger)
+        var settings = self.settings
+        settings.source = choice.source
         let job = DatabaseBackup(settings: settings, pgDump: pgDump, pgDumpVersion: (major, versionText),
                                  restrictKey: restrictKey, logger: logger)
 
         var state = (try? AgentState.load(from: layout.stateFile)) ?? AgentState()
         var pass = AgentState.Pass(startedAt: now)
+        if let warning = choice.warning { pass.warnings.append(warning) }
         let databases: [String]
         do {
             if let database {
@@ -67,14 +72,14 @@ public struct BackupPass: Sendable {
             pass.warnings.append("no Resolve library found on \(settings.source.host):\(settings.source.port); set PRIMARY_DBS to name the databases")
             logger.warning("no databases to back up", metadata: [LogKey.host: "\(settings.source.host)"])
         }
-        if let warning = await dumpGlobals(layout) { pass.warnings.append(warning) }
+        if let warning = await dumpGlobals(layout, source: settings.source) { pass.warnings.append(warning) }
 
         for name in databases {
             try Task.checkCancellation()
             var entry = state.databases[name] ?? AgentState.DatabaseState()
             entry.lastAttempt = now
             do {
-                let manifest = try await job.run(database: name, time: now, previous: newestManifest(of: name, layout: layout))
+                let manifest = try await backUp(name, job: job, time: now, layout: layout)
                 entry.lastSuccess = manifest.finishedAt
                 entry.lastFile = manifest.file
                 entry.lastError = nil
@@ -97,6 +102,23 @@ public struct BackupPass: Sendable {
             LogKey.seconds: "\(String(format: "%.1f", pass.finishedAt!.timeIntervalSince(pass.startedAt)))",
         ])
         return pass
+    }
+
+    /// Runs `job` for `database`; a dump from a standby cancelled by a recovery conflict (a lock
+    /// or cleanup replayed from the primary that the standby would not delay for longer) is
+    /// taken again from the primary, with a warning.
+    private func backUp(_ database: String, job: DatabaseBackup, time: Date, layout: BackupLayout) async throws -> BackupManifest {
+        do {
+            return try await job.run(database: database, time: time, previous: newestManifest(of: database, layout: layout))
+        } catch {
+            let primary = settings.primary
+            let reason = Self.explain(error)
+            guard !Task.isCancelled, BackupSource.isRecoveryConflict(reason),
+                  job.settings.source.host != primary.host || job.settings.source.port != primary.port else { throw error }
+            logger.warning("the standby cancelled the dump (conflict with recovery); taking it from the primary instead",
+                           metadata: [LogKey.database: "\(database)", LogKey.host: "\(primary.host):\(primary.port)", LogKey.error: "\(reason)"])
+            return try await job.reading(from: primary).run(database: database, time: time, previous: newestManifest(of: database, layout: layout))
+        }
     }
 
     /// A pass over one database (`backup --db`) updates that database's entry in the last full
@@ -131,10 +153,10 @@ public struct BackupPass: Sendable {
     }
 
     /// `pg_dumpall --globals-only` into a 0600 file. Returns a warning instead of failing the pass.
-    private func dumpGlobals(_ layout: BackupLayout) async -> String? {
+    private func dumpGlobals(_ layout: BackupLayout, source: PrimarySettings) async -> String? {
         do {
             var process = ChildProcess(try tools.require("pg_dumpall"), ["--globals-only", "--no-password"])
-            process.connect(to: settings.source.connection(), application: "laterbase-backup")
+            process.connect(to: source.connection(), application: "laterbase-backup")
             let sql = try await process.output(limit: 64 * 1024 * 1024)
             try SecureFile.writeAtomically(Data(sql.utf8), to: layout.globalsFile, mode: 0o600)
             return nil

@@ -8,7 +8,7 @@ import Logging
 /// to the earlier file), then the manifest. On any failure or cancellation the partial file is
 /// removed and nothing else is touched.
 public struct DatabaseBackup: Sendable {
-    public let settings: BackupSettings
+    public private(set) var settings: BackupSettings
     public let layout: BackupLayout
     public let pgDump: String
     /// `pg_dump --version`'s major version and text, looked up once per pass.
@@ -31,6 +31,13 @@ public struct DatabaseBackup: Sendable {
         self.blockSize = blockSize
         self.restrictKey = restrictKey
         self.logger = logger
+    }
+
+    /// The same job reading from `source` instead of `settings.source`.
+    public func reading(from source: PrimarySettings) -> DatabaseBackup {
+        var copy = self
+        copy.settings.source = source
+        return copy
     }
 
     /// Runs the backup of `database` stamped `time`. Returns the manifest written.

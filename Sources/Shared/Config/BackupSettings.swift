@@ -27,6 +27,9 @@ public struct BackupSettings: Sendable {
     /// both the project-list read and pg_dump's `--lock-wait-timeout`. A Resolve schema upgrade
     /// holding "SM_Project" longer fails that library for the pass instead of stalling it.
     public var lockWaitSeconds: Int
+    /// When `BACKUP_HOST` is a standby: the replay lag (seconds) above which a pass reads from the
+    /// primary instead (`BACKUP_MAX_STANDBY_LAG`, default 5 minutes).
+    public var maxStandbyLagSeconds: Int
     public var log: LogSettings
 
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
@@ -60,6 +63,7 @@ public struct BackupSettings: Sendable {
         guard lockWaitSeconds >= 1 else {
             throw ConfigurationError(variable: "BACKUP_LOCK_WAIT", problem: "must be at least 1 second, such as 30s or 10m")
         }
+        maxStandbyLagSeconds = try env.duration("BACKUP_MAX_STANDBY_LAG", default: 300)
         log = try LogSettings(environment: env)
     }
 }

@@ -51,6 +51,11 @@ public struct StandbyConfigurator: Sendable {
             ("primary_conninfo", Self.primaryConnInfo(settings.primary, passfile: passfile, applicationName: settings.slotName)),
             ("primary_slot_name", settings.slotName),
             ("hot_standby", "on"),
+            // Backups read from the standby (BACKUP_HOST): without feedback, the primary's VACUUM
+            // removes rows a running pg_dump still sees and the standby cancels the dump
+            // ("conflict with recovery"). With it the slot holds back the primary's xmin while a
+            // query runs on the standby.
+            ("hot_standby_feedback", "on"),
             ("listen_addresses", "*"),
             ("port", String(settings.localPort)),
             ("unix_socket_directories", socketDirectory),
