@@ -49,7 +49,7 @@ public final class PostgresConnection {
         return PostgresConnection(handle: conn, parameters: parameters, cancellation: cancellation)
     }
 
-    /// Opens a connection, runs `body` with it and closes it, all on a dispatch thread so a
+    /// Opens a connection, runs `body` with it and closes it, all on a thread of its own so a
     /// slow server or a connect timeout never blocks Swift's cooperative threads.
     ///
     /// When the calling task is cancelled while this runs, the connect attempt stops or the
@@ -67,7 +67,7 @@ public final class PostgresConnection {
         let cancellation = cancellable ? QueryCancellation() : nil
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                DispatchQueue.global().async {
+                DedicatedThread.run("laterbase-libpq") {
                     let result = Result<T, any Error> {
                         let connection = try connect(parameters, cancellation: cancellation)
                         defer { connection.close() }

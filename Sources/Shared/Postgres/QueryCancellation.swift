@@ -1,5 +1,4 @@
 import CLibPQ
-import Dispatch
 import Foundation
 
 /// Lets another thread stop what one connection is doing. ``PostgresConnection/withConnection(_:cancellable:_:)``
@@ -42,25 +41,27 @@ final class QueryCancellation: @unchecked Sendable {
             defer { cancelled = true }
             return !cancelled
         }
-        if first { DispatchQueue.global().async { self.sendRequest(attempt: 0) } }
+        if first { DedicatedThread.run("laterbase-pqcancel") { self.sendRequests() } }
     }
 
-    private func sendRequest(attempt: Int) {
-        let target = lock.withLock { () -> (handle: OpaquePointer?, done: Bool) in
-            if finished { return (nil, true) }
-            if handle != nil { requestsInFlight += 1 }
-            return (handle, false)
-        }
-        if target.done { return }
-        if let cancel = target.handle {
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(cancel, &buffer, Int32(buffer.count))
-            lock.withLock {
-                requestsInFlight -= 1
-                if finished && requestsInFlight == 0 { PQfreeCancel(cancel) }
+    /// Sends a cancel request now and every half second while the connection is in use.
+    private func sendRequests() {
+        for _ in 0..<20 {
+            let target = lock.withLock { () -> (handle: OpaquePointer?, done: Bool) in
+                if finished { return (nil, true) }
+                if handle != nil { requestsInFlight += 1 }
+                return (handle, false)
             }
+            if target.done { return }
+            if let cancel = target.handle {
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(cancel, &buffer, Int32(buffer.count))
+                lock.withLock {
+                    requestsInFlight -= 1
+                    if finished && requestsInFlight == 0 { PQfreeCancel(cancel) }
+                }
+            }
+            usleep(500_000)
         }
-        guard attempt < 20 else { return }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { self.sendRequest(attempt: attempt + 1) }
     }
 }
