@@ -20,7 +20,15 @@ struct HealthcheckCommand: AsyncParsableCommand {
             let maxAge = BackupHealth.maxAge(settings: context.settings, schedule: context.schedule.schedule, zone: context.schedule.zone, now: now)
             let offsite = context.settings.rcloneRemoteName == nil ? nil
                 : BackupHealth.backlog(StoredBackup.all(in: layout), ledger: UploadLedger.load(layout), now: now, grace: maxAge)
-            let verdict = BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite)
+            var verdict = BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite)
+            let archive = ArchiveLayout(root: context.settings.backupDirectory)
+            if context.settings.archive.enabled || UndoWindowSnapshot.exists(archive) {
+                let snapshot = UndoWindowSnapshot(layout: archive, now: now)
+                let streaming = snapshot.receiver?.isStreaming(now: now) ?? false
+                let slot = streaming ? nil : await UndoWindowSnapshot.slotReport(primary: context.settings.primary, slot: context.settings.archive.slot)
+                let undo = ArchiveHealth.evaluate(window: snapshot.window, receiver: snapshot.receiver, slot: slot, now: now)
+                verdict = BackupHealth.combine(verdict, undo)
+            }
             print(verdict.message)
             if !verdict.healthy { throw ExitCode(1) }
         }

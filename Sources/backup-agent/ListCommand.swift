@@ -26,6 +26,11 @@ struct ListCommand: AsyncParsableCommand {
             } else {
                 print(BackupListing.table(rows, offsite: offsite, project: project))
             }
+            let archive = ArchiveLayout(root: context.settings.backupDirectory)
+            if !json && project == nil && UndoWindowSnapshot.exists(archive) {
+                let snapshot = UndoWindowSnapshot(layout: archive)
+                print("\n" + ArchiveHealth.listing(window: snapshot.window, bases: snapshot.bases, wal: snapshot.wal, receiver: snapshot.receiver, now: Date()))
+            }
         }
     }
 }

@@ -3,11 +3,18 @@ import Foundation
 import Shared
 
 /// `backup-agent restore FILE --as NEWDB`: restore into a NEW database, never over one.
+/// `backup-agent restore --db NAME --at TIME --as NEWDB`: one library as it was at TIME, from the WAL archive.
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore into a NEW database (never over one).")
 
     @Argument(help: "The backup file (path, path under BACKUP_DIR, or file name; see `backup-agent list`).")
-    var file: String
+    var file: String?
+
+    @Option(help: "With --at: the library to restore from the WAL archive.")
+    var db: String?
+
+    @Option(help: "With --db: the moment, e.g. \"2026-11-24 14:34:59\" (in TZ; or with Z / +01:00).")
+    var at: String?
 
     @Option(name: .customLong("as"), help: "Name of the new database; it must not exist.")
     var newDatabase: String
@@ -18,20 +25,42 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "Port of that server (default: PRIMARY_PORT).")
     var port: Int?
 
+    func validate() throws {
+        if file != nil && (db != nil || at != nil) { throw ValidationError("give either FILE or --db NAME --at TIME, not both") }
+        if file == nil && (db == nil || at == nil) { throw ValidationError("give a backup FILE, or --db NAME and --at TIME") }
+    }
+
     func run() async throws {
         try await runReporting {
             let context = try AgentContext.load()
-            let backup = try StoredBackup.find(file, in: BackupLayout(root: context.settings.backupDirectory))
             var target = context.settings.primary.connection()
             if let host { target.host = host }
             if let port { target.port = port }
             let job = RestoreJob(target: target, logger: context.logger)
             let name = newDatabase
-            try await TerminationSignals.cancelling(outcome: "during the restore", reportingFailure: true) {
-                try await job.run(backup, as: name)
+            let source: String
+            if let file {
+                let backup = try StoredBackup.find(file, in: BackupLayout(root: context.settings.backupDirectory))
+                try await TerminationSignals.cancelling(outcome: "during the restore", reportingFailure: true) {
+                    try await job.run(backup, as: name)
+                }
+                source = backup.file
+            } else if let db, let at {
+                guard let time = RestoreTime.parse(at, zone: context.schedule.zone) else {
+                    throw CommandFailure("--at \"\(at)\" is not a time; write it like \"2026-11-24 14:34:59\" (in TZ \(context.schedule.zone.identifier)) or add Z / +01:00",
+                                         exitCode: .usage)
+                }
+                let restore = PointInTimeRestore(layout: ArchiveLayout(root: context.settings.backupDirectory), job: job,
+                                                 user: context.settings.primary.user)
+                try await TerminationSignals.cancelling(outcome: "during the restore; the scratch server was removed", reportingFailure: true) {
+                    try await restore.run(database: db, at: time, as: name)
+                }
+                source = "\(db) as it was at \(UndoWindow.text(time))"
+            } else {
+                return
             }
             print("""
-                Restored \(backup.file) as the new database "\(newDatabase)" on \(target.host):\(target.port).
+                Restored \(source) as the new database "\(newDatabase)" on \(target.host):\(target.port).
                 To open it in DaVinci Resolve: Project Manager → Project Libraries → Add Project Library →
                 Connect, then enter the server \(target.host), the user \(target.user) and the database name "\(newDatabase)".
                 Copy the projects you need back into your working library (export/import .drp), then remove

@@ -22,8 +22,17 @@ struct SupervisorCommand: AsyncParsableCommand {
                 "schedule": "\(context.settings.schedule)", "tz": "\(context.schedule.zone.identifier)",
                 "backup_dir": "\(context.settings.backupDirectory)", LogKey.host: "\(context.settings.source.host):\(context.settings.source.port)",
             ])
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)]
+            if context.settings.archive.enabled {
+                let layout = ArchiveLayout(root: context.settings.backupDirectory)
+                let archive = context.settings.archive
+                services.append(.init(service: WalReceiver(primary: context.settings.primary, slot: archive.slot, layout: layout, logger: context.logger)))
+                let job = BaseBackupJob(primary: context.settings.primary, layout: layout, logger: context.logger)
+                services.append(.init(service: BaseBackupService(job: job, settings: archive, zone: context.schedule.zone, logger: context.logger)))
+                context.logger.info("WAL archive on", metadata: [LogKey.slot: "\(archive.slot)", "base_backup_schedule": "\(archive.baseSchedule.expression)"])
+            }
             var configuration = ServiceGroupConfiguration(
-                services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: context.logger)
             configuration.maximumGracefulShutdownDuration = .seconds(30)

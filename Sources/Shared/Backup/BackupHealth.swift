@@ -62,6 +62,14 @@ public enum BackupHealth {
         return Verdict(healthy: true, message: "healthy: \(successes.count) database(s) backed up, newest \(Self.age(now.timeIntervalSince(newest))) ago")
     }
 
+    /// The dumps' verdict followed by the undo window's: healthy when both are, one line.
+    public static func combine(_ dumps: Verdict, _ undo: Verdict) -> Verdict {
+        let healthy = dumps.healthy && undo.healthy
+        var message = dumps.message
+        if healthy || dumps.healthy { message = message.replacingOccurrences(of: "healthy: ", with: healthy ? "healthy: " : "unhealthy: ", options: .anchored) }
+        return Verdict(healthy: healthy, message: message + "; " + undo.message)
+    }
+
     /// `HEALTH_MAX_BACKUP_AGE`, or twice the schedule's longest interval plus ten minutes.
     public static func maxAge(settings: BackupSettings, schedule: CronSchedule, zone: TimeZone, now: Date) -> TimeInterval {
         if let configured = settings.healthMaxBackupAge { return TimeInterval(configured) }

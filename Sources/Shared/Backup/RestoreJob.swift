@@ -27,34 +27,46 @@ public struct RestoreJob: Sendable {
 
     /// Restores `backup` as `database`. Throws before touching anything when the name exists.
     public func run(_ backup: StoredBackup, as database: String, skipChecksum: Bool = false) async throws {
-        guard !database.isEmpty, !database.contains("\0") else { throw CommandFailure("--as needs a database name") }
+        try await requireNew(database)
         if !skipChecksum { _ = try await Self.verifyChecksum(backup) }
-        let server = target.with(database: "postgres")
-        let exists = try await PostgresConnection.withConnection(server) { connection in
+        let path = backup.path
+        try await restore(into: database, label: backup.file, logFile: backup.relativePath) { write in
+            _ = try await GzipReader.read(path) { try await write($0) }
+        }
+    }
+
+    /// Throws the one-line refusal when `database` is not a usable new name or already exists.
+    public func requireNew(_ database: String) async throws {
+        guard !database.isEmpty, !database.contains("\0") else { throw CommandFailure("--as needs a database name") }
+        let exists = try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
             try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.count == 1
         }
         if exists {
             throw CommandFailure("database \"\(database)\" already exists on \(target.host):\(target.port); restore never writes into an existing library: choose a new name with --as")
         }
-        try await PostgresConnection.withConnection(server) { connection in
+    }
+
+    /// Creates `database` (UTF8, from template0; fails when it exists) and feeds plain SQL from
+    /// `feed` into `psql --single-transaction`; drops the database again when anything fails.
+    /// `label` names the source in messages (a file name, or "Resolve at 14:34:59").
+    public func restore(into database: String, label: String, logFile: String,
+                        feed: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void) async throws {
+        try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
             try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
         }
-        logger.info("restoring", metadata: [LogKey.file: "\(backup.relativePath)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
+        logger.info("restoring", metadata: [LogKey.file: "\(logFile)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
         do {
             var psql = ChildProcess(try tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"])
             psql.connect(to: target.with(database: database), application: "laterbase-restore")
-            let path = backup.path
-            try await psql.run(feeding: { write in
-                _ = try await GzipReader.read(path) { try await write($0) }
-            }, onOutput: { _ in })
+            try await psql.run(feeding: feed, onOutput: { _ in })
         } catch {
             let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
             do {
                 try await drop(database)
             } catch {
-                throw CommandFailure("restore of \(backup.file) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
+                throw CommandFailure("restore of \(label) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
             }
-            throw CommandFailure("restore of \(backup.file) failed and \"\(database)\" was removed again: \(reason)")
+            throw CommandFailure("restore of \(label) failed and \"\(database)\" was removed again: \(reason)")
         }
     }
 

@@ -31,6 +31,8 @@ public struct BackupSettings: Sendable {
     /// primary instead (`BACKUP_MAX_STANDBY_LAG`, default 5 minutes).
     public var maxStandbyLagSeconds: Int
     public var log: LogSettings
+    /// The undo window: WAL archive and base backups (`WAL_ARCHIVE`, `WAL_SLOT`, …).
+    public var archive: ArchiveSettings
 
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
         primary = try PrimarySettings(environment: env)
@@ -65,5 +67,6 @@ public struct BackupSettings: Sendable {
         }
         maxStandbyLagSeconds = try env.duration("BACKUP_MAX_STANDBY_LAG", default: 300)
         log = try LogSettings(environment: env)
+        archive = try ArchiveSettings(environment: env)
     }
 }

@@ -1,0 +1,34 @@
+/// The undo window's settings (`WAL_ARCHIVE`, `WAL_SLOT`, `BASE_BACKUP_SCHEDULE`, `WAL_KEEP_DAYS`),
+/// read with the rest of the agent's configuration; a bad value is one line and exit status 78.
+public struct ArchiveSettings: Sendable {
+    /// `WAL_ARCHIVE=on`: `backup-agent run` streams WAL and takes base backups.
+    public var enabled: Bool
+    /// The physical slot `pg_receivewal` reads through (`WAL_SLOT`, default laterbase_wal_slot).
+    public var slot: String
+    /// When base backups are taken (`BASE_BACKUP_SCHEDULE`, default @weekly, in `TZ`).
+    public var baseSchedule: CronSchedule
+    /// Base backups younger than this many days are kept, with the WAL they need (`WAL_KEEP_DAYS`).
+    public var keepDays: Int
+
+    public init(enabled: Bool = false, slot: String = "laterbase_wal_slot", baseSchedule: CronSchedule, keepDays: Int = 7) {
+        self.enabled = enabled
+        self.slot = slot
+        self.baseSchedule = baseSchedule
+        self.keepDays = keepDays
+    }
+
+    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
+        enabled = try env.bool("WAL_ARCHIVE", default: false)
+        slot = env.string("WAL_SLOT", default: "laterbase_wal_slot")!
+        guard PostgresConnection.isValidSlotName(slot) else {
+            throw ConfigurationError(variable: "WAL_SLOT", problem: "must be lower-case letters, digits and underscores (at most 63), got \"\(slot)\"")
+        }
+        let expression = env.string("BASE_BACKUP_SCHEDULE", default: "@weekly")!
+        do {
+            baseSchedule = try CronSchedule(expression)
+        } catch {
+            throw ConfigurationError(variable: "BASE_BACKUP_SCHEDULE", problem: "is invalid: \(error.description)")
+        }
+        keepDays = try env.integer("WAL_KEEP_DAYS", default: 7, range: 1...36_500)
+    }
+}

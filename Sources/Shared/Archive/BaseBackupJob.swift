@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+
+/// Takes one base backup of the primary for the undo window: `pg_basebackup -Ft -z -X stream`
+/// into `.base/.tmp-<stamp>/`, then the manifest, then a rename to `.base/<stamp>/` (fsynced),
+/// so a folder under its final name is always complete. On failure or cancellation the
+/// temporary folder is removed. The password reaches pg_basebackup in its environment only.
+public struct BaseBackupJob: Sendable {
+    public let primary: PrimarySettings
+    public let layout: ArchiveLayout
+    public let tools: PostgresTools
+    public let logger: Logger
+
+    public init(primary: PrimarySettings, layout: ArchiveLayout, tools: PostgresTools = PostgresTools(), logger: Logger) {
+        self.primary = primary
+        self.layout = layout
+        self.tools = tools
+        self.logger = logger
+    }
+
+    /// Runs the backup; returns the stored result.
+    @discardableResult
+    public func run(now: Date = Date()) async throws -> StoredBaseBackup {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: layout.baseDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for leftover in (try? manager.contentsOfDirectory(atPath: layout.baseDirectory)) ?? [] where leftover.hasPrefix(ArchiveLayout.temporaryPrefix) {
+            try? manager.removeItem(atPath: layout.baseDirectory + "/" + leftover)
+        }
+        let facts = try await PostgresConnection.withConnection(primary.connection()) { connection in
+            let size = try connection.query("SELECT setting::bigint * CASE unit WHEN '8kB' THEN 8192 WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_settings WHERE name = 'wal_segment_size'").scalar
+            let version = try connection.query("SHOW server_version").scalar ?? "?"
+            let databases = try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
+            return (UInt64(size ?? "") ?? 16 * 1024 * 1024, version, connection.serverVersionNumber, databases)
+        }
+        let name = ArchiveLayout.baseName(at: now)
+        let temporary = layout.baseDirectory + "/" + ArchiveLayout.temporaryPrefix + name
+        let final = layout.baseDirectory + "/" + name
+        guard !manager.fileExists(atPath: final) else { throw CommandFailure("base backup \(final) already exists") }
+        logger.info("base backup starting", metadata: [LogKey.host: "\(primary.host):\(primary.port)", LogKey.path: "\(final)"])
+        do {
+            var child = ChildProcess(try tools.require("pg_basebackup"), [
+                "-D", temporary, "-Ft", "-z", "-X", "stream", "-c", "fast", "--no-password", "--label=laterbase undo window",
+            ])
+            child.connect(to: primary.connection(), application: "laterbase-base-backup")
+            child.gracePeriod = .seconds(5)
+            try await child.run(onOutput: { _ in })
+            guard let data = manager.contents(atPath: temporary + "/backup_manifest"),
+                  let range = BaseBackupManifest.walRange(fromBackupManifest: data) else {
+                throw CommandFailure("pg_basebackup wrote no readable backup_manifest (PostgreSQL 13 or newer is needed for the undo window)")
+            }
+            let bytes = ((try? manager.contentsOfDirectory(atPath: temporary)) ?? []).reduce(Int64(0)) { total, file in
+                total + (((try? manager.attributesOfItem(atPath: temporary + "/" + file))?[.size] as? NSNumber)?.int64Value ?? 0)
+            }
+            let manifest = BaseBackupManifest(startLSN: range.start, endLSN: range.end, timeline: range.timeline, startedAt: now,
+                                              finishedAt: Date(), walSegmentSize: facts.0, serverVersionNumber: facts.2,
+                                              serverVersion: facts.1, databases: facts.3, bytes: bytes, sourceHost: "\(primary.host):\(primary.port)")
+            try SecureFile.writeAtomically(try JSONCoding.encoder.encode(manifest), to: temporary + "/" + ArchiveLayout.manifestName, mode: 0o600)
+            guard rename(temporary, final) == 0 else { throw CommandFailure("cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))") }
+            SecureFile.syncDirectory(of: final)
+            logger.info("base backup finished", metadata: [LogKey.path: "\(final)", LogKey.bytes: "\(bytes)", "start_lsn": "\(range.start)"])
+            return StoredBaseBackup(name: name, path: final, manifest: manifest)
+        } catch {
+            try? manager.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+}

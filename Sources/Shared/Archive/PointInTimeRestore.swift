@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+
+/// `backup-agent restore --db NAME --at TIME --as NEWDB`: one library as it was at TIME, restored
+/// into a new database beside the live one.
+///
+/// Picks the newest base backup that ended before TIME and whose WAL reaches TIME
+/// (``UndoWindow``), unpacks it into a ``ScratchCluster`` with the server programs of its major
+/// version, copies the WAL from the base backup's start to just past TIME (a `.partial` under
+/// its final name), replays with `recovery_target_time` and `recovery_target_action=pause`,
+/// then streams `pg_dump` of NAME into ``RestoreJob`` (new UTF8 database from template0, dropped
+/// again on failure). The scratch cluster is removed whatever happens, cancellation included.
+public struct PointInTimeRestore: Sendable {
+    public let layout: ArchiveLayout
+    public let job: RestoreJob
+    /// The role pg_dump uses on the scratch server (PRIMARY_USER: it exists in the copy).
+    public let user: String
+    /// How long replay may take before the restore gives up.
+    public var replayTimeoutSeconds = 3600
+    public var logger: Logger { job.logger }
+
+    public init(layout: ArchiveLayout, job: RestoreJob, user: String) {
+        self.layout = layout
+        self.job = job
+        self.user = user
+    }
+
+    /// Runs the restore. Throws a one-line ``CommandFailure`` for every refusal.
+    public func run(database: String, at time: Date, as newDatabase: String, now: Date = Date()) async throws {
+        try await job.requireNew(newDatabase)
+        let snapshot = UndoWindowSnapshot(layout: layout, now: now)
+        let (bases, wal) = (snapshot.bases, snapshot.wal)
+        let span = try snapshot.window.base(for: time).get()
+        guard let base = bases.first(where: { $0.name == span.base }), let start = base.manifest.startSegment,
+              let major = PostgresMajorVersion(serverVersionNumber: base.manifest.serverVersionNumber) else {
+            throw CommandFailure("the base backup for \(UndoWindow.text(time)) has an unreadable manifest")
+        }
+        let needed = Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: time)
+        let binaries = try await ServerPrograms.directory(major: major, tools: job.tools)
+        let scratch = try ScratchCluster.create(in: layout, binaries: binaries)
+        logger.info("restoring to a point in time", metadata: [
+            LogKey.database: "\(database)", "at": "\(UndoWindow.text(time))", "base": "\(base.name)",
+            "segments": "\(needed.count)", LogKey.path: "\(scratch.root)",
+        ])
+        do {
+            try await replay(base, needed, into: scratch, target: time)
+            try await copyLibrary(database, from: scratch, at: time, as: newDatabase)
+        } catch {
+            // Not cancellable: it is the clean-up of an interrupted restore.
+            await Task.detached { await scratch.remove() }.value
+            throw error
+        }
+        await Task.detached { await scratch.remove() }.value
+    }
+
+    /// The archive files replay needs: from the base backup's start segment up to the first
+    /// segment written at or after `time`, one more for the commit that ends replay, never past
+    /// `last` (the end of the unbroken run). Pure.
+    public static func segments(_ wal: [WalFile], from first: UInt64, through last: UInt64?, covering time: Date) -> [WalFile] {
+        var result: [WalFile] = []
+        var extra = 2
+        for file in wal.sorted(by: { $0.segment < $1.segment }) where file.segment.number >= first {
+            if let last, file.segment.number > last { break }
+            result.append(file)
+            if file.modified >= time { extra -= 1 }
+            if extra == 0 { break }
+        }
+        return result
+    }
+
+    func replay(_ base: StoredBaseBackup, _ wal: [WalFile], into scratch: ScratchCluster, target: Date) async throws {
+        try await scratch.unpack(base)
+        try await scratch.stage(wal)
+        try scratch.configure(target: target)
+        if try await startAndWait(scratch) { return }
+        // Replay reached the end of the archive before any commit after TIME: PostgreSQL 13+
+        // stops with "recovery ended before configured recovery target was reached". Nothing
+        // was committed between the last commit replayed and TIME (the archive reaches TIME,
+        // ``UndoWindow``), so replaying to the end of the copied WAL gives the same state.
+        logger.info("no commit after the target time in the archive; replaying to the end of the copied WAL")
+        await scratch.stop()
+        try scratch.configure(target: nil)
+        guard try await startAndWait(scratch) else {
+            throw CommandFailure("the scratch server stopped during replay: \(scratch.logTail())")
+        }
+    }
+
+    /// Starts the server and waits for replay; false when it stopped because the archive ended
+    /// before the target.
+    private func startAndWait(_ scratch: ScratchCluster) async throws -> Bool {
+        do {
+            try await scratch.start(timeoutSeconds: replayTimeoutSeconds)
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            if Self.endedBeforeTarget(scratch) { return false }
+            throw CommandFailure("the scratch server did not start: \(scratch.logTail())")
+        }
+        return try await waitForPause(scratch)
+    }
+
+    private static func endedBeforeTarget(_ scratch: ScratchCluster) -> Bool {
+        ((try? String(contentsOfFile: scratch.logFile, encoding: .utf8)) ?? "").contains("before configured recovery target was reached")
+    }
+
+    /// Polls until replay paused at the target or recovery ended (true), or the server stopped
+    /// because the archive ended before the target (false). Bounded by ``replayTimeoutSeconds``.
+    private func waitForPause(_ scratch: ScratchCluster) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(replayTimeoutSeconds)
+        let parameters = scratch.connection(user: user)
+        while ContinuousClock.now < deadline {
+            try Task.checkCancellation()
+            if !scratch.isRunning() {
+                if Self.endedBeforeTarget(scratch) { return false }
+                throw CommandFailure("the scratch server stopped during replay: \(scratch.logTail())")
+            }
+            let state = try? await PostgresConnection.withConnection(parameters) { connection in
+                // pg_is_wal_replay_paused() fails once recovery has ended.
+                try connection.query("SELECT pg_is_in_recovery()::text, CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused()::text END").rows.first
+            }
+            if let row = state, row[0] == "false" || row[1] == "true" { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CommandFailure("replay did not reach the target within \(replayTimeoutSeconds) s; the scratch server was removed")
+    }
+
+    func copyLibrary(_ database: String, from scratch: ScratchCluster, at time: Date, as newDatabase: String) async throws {
+        let source = scratch.connection(user: user, database: database)
+        let names = try await PostgresConnection.withConnection(scratch.connection(user: user)) { connection in
+            try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
+        }
+        guard names.contains(database) else {
+            throw CommandFailure("no library \"\(database)\" on the server at \(UndoWindow.text(time)) (libraries then: \(names.joined(separator: ", ")))")
+        }
+        var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8"])
+        dump.connect(to: source, application: "laterbase-restore-at")
+        let pgDump = dump
+        try await job.restore(into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))") { write in
+            // pg_dump has ended when run returns: `write` does not outlive this call.
+            try await withoutActuallyEscaping(write) { escapable in
+                _ = try await pgDump.run(onOutput: { try await escapable($0) })
+            }
+        }
+    }
+}

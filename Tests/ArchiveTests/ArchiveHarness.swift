@@ -1,0 +1,136 @@
+import Foundation
+import LaterbaseTestSupport
+import Shared
+
+/// `backup-agent run` with the WAL archive on, against a replication-enabled test cluster, with
+/// a private backup folder; helpers for the undo-window tests.
+struct ArchiveHarness {
+    let cluster: PostgresCluster
+    let backupDirectory: String
+    var layout: ArchiveLayout { ArchiveLayout(root: backupDirectory) }
+
+    init(cluster: PostgresCluster) throws {
+        self.cluster = cluster
+        backupDirectory = NSTemporaryDirectory() + "laterbase-wal-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Starts a replication-enabled cluster with a Resolve-like library "Resolve" and runs `body`.
+    static func with(settings: [String] = [], _ body: (PostgresCluster, ArchiveHarness) async throws -> Void) async throws {
+        var options = PostgresCluster.Options(replication: true)
+        options.settings = settings
+        try await PostgresCluster.withCluster(options) { cluster in
+            let harness = try ArchiveHarness(cluster: cluster)
+            defer { harness.remove() }
+            try await cluster.createDatabase("Resolve")
+            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 2, blobKilobytes: 16)
+            try await cluster.execute(#"CREATE TABLE "Sm2TiItem" ("Sm2TiItem_id" uuid PRIMARY KEY, "Timeline" uuid, "Name" text)"#, database: "Resolve")
+            try await body(cluster, harness)
+        }
+    }
+
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = [
+            "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(cluster.port), "PRIMARY_USER": "postgres",
+            "REPL_PASSWORD": cluster.password.reveal(), "PRIMARY_SSLMODE": "disable", "BACKUP_DIR": backupDirectory,
+            "TZ": "UTC", "LOG_LEVEL": "debug", "WAL_ARCHIVE": "on", "BACKUP_ON_START": "false", "BACKUP_SCHEDULE": "0 0 1 1 *",
+            "PRIMARY_DBS": "Resolve",
+        ]
+        env.merge(extra) { _, new in new }
+        return env
+    }
+
+    func run(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runProduct("backup-agent", arguments, environment: environment(extra))
+    }
+
+    /// Starts `backup-agent run`; its log goes to `agent.log` in the backup folder's parent.
+    func startAgent(_ extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
+        process.arguments = ["run"]
+        var env = environment(extra)
+        env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        process.environment = env
+        let log = backupDirectory + ".log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// The agent's log so far, for failure messages.
+    var log: String { String(((try? String(contentsOfFile: backupDirectory + ".log", encoding: .utf8)) ?? "").suffix(3000)) }
+
+    /// Waits until `count` base backups exist and the receiver streams.
+    func waitUntilArchiving(bases count: Int = 1, timeout: Duration = .seconds(90)) async -> Bool {
+        await poll(timeout: timeout, every: .milliseconds(250)) {
+            StoredBaseBackup.all(in: layout).count >= count && (ReceiverStatus.load(layout)?.isStreaming(now: Date()) ?? false)
+        }
+    }
+
+    /// SIGTERM, then waits for the exit; returns the exit status (nil: still running after 30 s).
+    func stop(_ process: Process) async -> Int32? {
+        kill(process.processIdentifier, SIGTERM)
+        guard await poll(timeout: .seconds(30), { !process.isRunning }) else {
+            kill(process.processIdentifier, SIGKILL)
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Entries left in the scratch folder (none after any restore).
+    var scratchLeftovers: [String] { (try? FileManager.default.contentsOfDirectory(atPath: layout.scratchDirectory)) ?? [] }
+
+    func databaseExists(_ name: String) async throws -> Bool {
+        try await cluster.query("SELECT count(*) FROM pg_database WHERE datname = $1", [name]).scalar == "1"
+    }
+
+    /// Adds a timeline with `items` clips to the first project; returns the timeline's id.
+    func addTimeline(_ name: String, items: Int = 3) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try await cluster.execute("""
+            BEGIN;
+            INSERT INTO "Sm2Timeline" VALUES ('\(id)', '\(name)', NULL);
+            INSERT INTO "SM_Project_Sm2Timeline" SELECT "SM_Project_id", '\(id)' FROM "SM_Project" ORDER BY "ProjectName" LIMIT 1;
+            INSERT INTO "Sm2TiItem" SELECT gen_random_uuid(), '\(id)', 'clip ' || i FROM generate_series(1, \(items)) i;
+            COMMIT;
+            """, database: "Resolve")
+        return id
+    }
+
+    /// Deletes a timeline as Resolve does: its clips, its link to the project, the timeline.
+    func deleteTimeline(_ id: String) async throws {
+        try await cluster.execute("""
+            BEGIN;
+            DELETE FROM "Sm2TiItem" WHERE "Timeline" = '\(id)';
+            DELETE FROM "SM_Project_Sm2Timeline" WHERE "DbAssociate" = '\(id)';
+            DELETE FROM "Sm2Timeline" WHERE "Sm2Timeline_id" = '\(id)';
+            COMMIT;
+            """, database: "Resolve")
+    }
+
+    /// Clips of a timeline in `database` (0 when it is gone).
+    func clips(_ id: String, in database: String) async throws -> Int {
+        let result = try await cluster.query(#"SELECT count(*) FROM "Sm2TiItem" i JOIN "SM_Project_Sm2Timeline" l ON l."DbAssociate" = i."Timeline" WHERE i."Timeline" = $1"#,
+                                             [id], database: database)
+        return Int(result.scalar ?? "") ?? -1
+    }
+
+    /// `2026-11-24 14:34:59`, UTC, whole seconds (floored).
+    static func text(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: backupDirectory)
+        try? FileManager.default.removeItem(atPath: backupDirectory + ".log")
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import LaterbaseTestSupport
+import Shared
+import Testing
+
+/// The undo window end to end: `backup-agent run` with WAL_ARCHIVE=on (real pg_receivewal and
+/// pg_basebackup against PostgreSQL 15), then `restore --db --at --as`.
+@Suite("undo window: restore --at", .serialized, .timeLimit(.minutes(5)))
+struct RestoreAtTests {
+    @Test("a deleted timeline comes back in NEWDB as it was at TIME; the live library keeps lacking it")
+    func deletedTimelineComesBack() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let agent = try archive.startAgent()
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            let timeline = try await archive.addTimeline("Edit v7", items: 4)
+            try await Task.sleep(for: .milliseconds(1200))
+            let noted = ArchiveHarness.text(Date())
+            try await Task.sleep(for: .milliseconds(1200))
+            try await archive.deleteTimeline(timeline)
+            try await Task.sleep(for: .milliseconds(500))
+
+            let started = ContinuousClock.now
+            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve at noted"])
+            let took = ContinuousClock.now - started
+            print("restore --at of the test library took \(took)")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("Resolve as it was at \(noted) UTC"), "\(result.stdout)")
+            #expect(try await archive.clips(timeline, in: "Resolve at noted") == 4)
+            #expect(try await archive.clips(timeline, in: "Resolve") == 0)
+            let encoding = try await cluster.query("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'Resolve at noted'")
+            #expect(encoding.scalar == "UTF8")
+            #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
+            #expect(await archive.stop(agent) == 0)
+            #expect(ReceiverStatus.load(archive.layout)?.state == .stopped)
+        }
+    }
+
+    @Test("the last seconds before an immediate stop of the primary are restorable (from the .partial segment)")
+    func partialSegment() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let agent = try archive.startAgent()
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            let before = try await archive.addTimeline("Before", items: 2)
+            try await Task.sleep(for: .milliseconds(1200))
+            let noted = ArchiveHarness.text(Date())
+            try await Task.sleep(for: .milliseconds(1200))
+            let after = try await archive.addTimeline("After", items: 2)
+            try await Task.sleep(for: .milliseconds(300))
+            await cluster.stop(mode: "immediate")
+            #expect(await archive.stop(agent) == 0)
+            let files = WalFile.scan(archive.layout, segmentSize: 16 * 1024 * 1024)
+            #expect(files.last?.isPartial == true, "the newest WAL should still be a .partial segment: \(files.map(\.fileName))")
+            try await cluster.restart()
+
+            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve partial"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try await archive.clips(before, in: "Resolve partial") == 2)
+            #expect(try await archive.clips(after, in: "Resolve partial") == 0)
+            #expect(try await archive.clips(after, in: "Resolve") == 2)
+            #expect(archive.scratchLeftovers.isEmpty)
+        }
+    }
+
+    @Test("refusals: bad TIME, before the oldest, after the newest, existing NEWDB, unknown library — one line each, nothing left behind")
+    func refusals() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let agent = try archive.startAgent()
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            try await Task.sleep(for: .seconds(2))
+            let now = ArchiveHarness.text(Date())
+            try await Task.sleep(for: .seconds(5))  // the receiver confirms its position every 2 s
+            #expect(await archive.stop(agent) == 0)
+
+            let bad = try await archive.run(["restore", "--db", "Resolve", "--at", "yesterday at noon", "--as", "X1"])
+            #expect(bad.status == 64)
+            #expect(bad.stderr.hasPrefix("--at \"yesterday at noon\" is not a time; write it like \"2026-11-24 14:34:59\""), "\(bad.stderr)")
+            #expect(bad.stderr.split(separator: "\n").count == 1)
+
+            let early = try await archive.run(["restore", "--db", "Resolve", "--at", "2020-01-01 00:00:00", "--as", "X2"])
+            #expect(early.status == 1)
+            #expect(early.stderr.hasPrefix("2020-01-01 00:00:00 UTC is before the oldest restorable time "), "\(early.stderr)")
+            #expect(early.stderr.split(separator: "\n").count == 1)
+
+            let late = try await archive.run(["restore", "--db", "Resolve", "--at", ArchiveHarness.text(Date() + 3600), "--as", "X3"])
+            #expect(late.status == 1)
+            #expect(late.stderr.contains("is after the newest restorable time"), "\(late.stderr)")
+
+            let exists = try await archive.run(["restore", "--db", "Resolve", "--at", now, "--as", "Resolve"])
+            #expect(exists.status == 1)
+            #expect(exists.stderr == "database \"Resolve\" already exists on 127.0.0.1:\(cluster.port); restore never writes into an existing library: choose a new name with --as\n")
+
+            let unknown = try await archive.run(["restore", "--db", "Nope", "--at", now, "--as", "X4"])
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr.hasPrefix("no library \"Nope\" on the server at \(now) UTC (libraries then: "), "\(unknown.stderr)")
+
+            for name in ["X1", "X2", "X3", "X4"] { #expect(try await archive.databaseExists(name) == false) }
+            #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
+        }
+    }
+}
