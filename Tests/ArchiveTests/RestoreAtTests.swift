@@ -97,4 +97,48 @@ struct RestoreAtTests {
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
         }
     }
+
+    @Test("SIGTERM during restore --at: exit 1 with one line, the scratch server stopped and removed, no new database")
+    func sigterm() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let agent = try archive.startAgent()
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            let noted = ArchiveHarness.text(Date())
+            try await Task.sleep(for: .seconds(3))
+            #expect(await archive.stop(agent) == 0)
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
+            process.arguments = ["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve stopped"]
+            var env = archive.environment()
+            env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+            process.environment = env
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Stop it once its scratch server runs.
+            var postmaster: pid_t?
+            let running = await poll(timeout: .seconds(60), every: .milliseconds(20)) {
+                for entry in archive.scratchLeftovers {
+                    let pidFile = archive.layout.scratchDirectory + "/" + entry + "/data/postmaster.pid"
+                    if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = text.split(separator: "\n").first.flatMap({ pid_t($0) }) {
+                        postmaster = pid
+                        return true
+                    }
+                }
+                return false
+            }
+            try #require(running, "the restore should have started its scratch server")
+            kill(process.processIdentifier, SIGTERM)
+            let exited = await poll(timeout: .seconds(30)) { !process.isRunning }
+            try #require(exited)
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 1)
+            #expect(message.hasPrefix("stopped by SIGTERM during the restore; the scratch server was removed"), "\(message)")
+            #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
+            #expect(try await archive.databaseExists("Resolve stopped") == false)
+            if let postmaster { #expect(kill(postmaster, 0) != 0, "the scratch postmaster \(postmaster) should be gone") }
+        }
+    }
 }
