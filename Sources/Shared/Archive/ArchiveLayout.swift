@@ -25,11 +25,5 @@ public struct ArchiveLayout: Sendable {
     /// `20261124T150000Z`: the folder name of a base backup started at `time`.
     public static func baseName(at time: Date) -> String { stampFormatter.string(from: time) }
 
-    private static let stampFormatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter
-    }()
+    private static let stampFormatter = UTCFormat.formatter("yyyyMMdd'T'HHmmss'Z'")
 }

@@ -43,14 +43,22 @@ public struct PointInTimeRestore: Sendable {
             "segments": "\(needed.count)", LogKey.path: "\(scratch.root)",
         ])
         do {
+            let started = ContinuousClock.now
             try await replay(base, needed, into: scratch, target: time)
+            let replayed = ContinuousClock.now
+            logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(replayed - started))"])
             try await copyLibrary(database, from: scratch, at: time, as: newDatabase)
+            logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - replayed))"])
         } catch {
             // Not cancellable: it is the clean-up of an interrupted restore.
             await Task.detached { await scratch.remove() }.value
             throw error
         }
         await Task.detached { await scratch.remove() }.value
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
     /// The archive files replay needs: from the base backup's start segment up to the first

@@ -31,10 +31,6 @@ public enum RestoreTime {
 
     /// `2026-11-24 13:34:59+00`: how recovery_target_time is given to the scratch server.
     public static func postgresText(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss'+00'"
-        return formatter.string(from: date)
+        UTCFormat.formatter("yyyy-MM-dd HH:mm:ss'+00'").string(from: date)
     }
 }

@@ -67,13 +67,17 @@ public struct ScratchCluster: Sendable {
         chmod(dataDirectory, 0o700)
     }
 
-    /// Copies archive segments for replay, each under its final name (a `.partial` too: it
-    /// holds the last seconds before the receiver or the primary stopped).
+    /// Puts archive segments where `restore_command` finds them, each under its final name (a
+    /// `.partial` too: it holds the last seconds before the receiver or the primary stopped).
+    /// Complete segments are hard-linked when the server runs as the archive's owner (the
+    /// agent's image); as root they are copied for the `postgres` account. A `.partial` is
+    /// always copied: pg_receivewal may still be writing it.
     public func stage(_ files: [WalFile]) async throws {
         for file in files {
             try Task.checkCancellation()
             let target = walDirectory + "/" + file.segment.name
             try? FileManager.default.removeItem(atPath: target)
+            if account == nil && !file.isPartial && link(file.path, target) == 0 { continue }
             try FileManager.default.copyItem(atPath: file.path, toPath: target)
             if let account { _ = lchown(target, account.uid, account.gid) }
             chmod(target, 0o600)
@@ -96,7 +100,9 @@ public struct ScratchCluster: Sendable {
             "port = \(port)", "listen_addresses = ''", "unix_socket_directories = \(Self.literal(root))",
             "hba_file = \(Self.literal(dataDirectory + "/pg_hba.conf"))", "ident_file = \(Self.literal(dataDirectory + "/pg_ident.conf"))",
             "ssl = off", "archive_mode = off", "archive_command = ''", "hot_standby = on", "primary_conninfo = ''", "primary_slot_name = ''",
-            "shared_preload_libraries = ''", "logging_collector = off", "log_destination = 'stderr'", "restore_command = \(Self.literal(restore))",
+            "shared_preload_libraries = ''", "logging_collector = off",
+            // A throwaway server: no fsync, rare restartpoints — replay runs as fast as the disk reads.
+            "fsync = off", "synchronous_commit = off", "max_wal_size = '8GB'", "checkpoint_timeout = '1h'", "log_destination = 'stderr'", "restore_command = \(Self.literal(restore))",
         ]
         if let target {
             lines += ["recovery_target_time = \(Self.literal(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'"]

@@ -98,11 +98,5 @@ public struct UndoWindow: Sendable, Equatable {
     /// `2026-11-24 14:34:59 UTC`.
     public static func text(_ date: Date) -> String { formatter.string(from: date) }
 
-    private static let formatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter
-    }()
+    private static let formatter = UTCFormat.formatter("yyyy-MM-dd HH:mm:ss 'UTC'")
 }

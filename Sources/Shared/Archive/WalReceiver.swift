@@ -137,7 +137,7 @@ public struct WalReceiver: Service {
         status = ReceiverStatus(state: .down, since: Date(), updatedAt: Date(), restarts: restarts, streamedUntil: progress.streamedUntil)
     }
 
-    /// While pg_receivewal streams, every two seconds: asks the primary for its flush position
+    /// While pg_receivewal streams, every second: asks the primary for its flush position
     /// and for the receiver's, and confirms the moment of the newest earlier question whose
     /// position the receiver has flushed. So ``ReceiverStatus/streamedUntil`` never runs ahead of
     /// the WAL on disk, also while the receiver catches up after an outage.
@@ -145,7 +145,7 @@ public struct WalReceiver: Service {
         var since: Date?
         var pending: [(asked: Date, lsn: UInt64)] = []
         while true {
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(1))
             guard progress.isStreaming else { continue }
             let asked = Date()
             guard let (current, flushed) = await positions() else { continue }

@@ -51,11 +51,5 @@ public struct BackupLayout: Sendable {
 
     public static func timestamp(_ time: Date) -> String { stampFormatter.string(from: time) }
 
-    private static let stampFormatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd_HHmmss"
-        return formatter
-    }()
+    private static let stampFormatter = UTCFormat.formatter("yyyyMMdd_HHmmss")
 }
