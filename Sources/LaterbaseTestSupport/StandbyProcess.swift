@@ -99,6 +99,19 @@ public final class StandbyProcess: @unchecked Sendable {
         }
     }
 
+    /// The environment for a first boot that clones at pg_basebackup's slowest rate (32 kB/s): a
+    /// ~20 MB primary then takes minutes, so a test can act while the clone runs.
+    public static let slowClone = ["STANDBY_CLONE_MAX_RATE": "32k"]
+
+    /// Waits until the first boot's pg_basebackup has written into `<PGDATA>.clone-tmp` and
+    /// reported progress in the log (not only at its end).
+    public func waitUntilCloning(timeout: Duration = .seconds(60)) async throws {
+        let temporary = dataDirectory + ".clone-tmp"
+        try await waitUntil("clone progress in the log", timeout: timeout) {
+            log.contains("clone progress") && FileManager.default.fileExists(atPath: temporary + "/PG_VERSION")
+        }
+    }
+
     /// Waits until `healthcheck` exits 0.
     public func waitUntilHealthy(timeout: Duration = .seconds(90)) async throws {
         try await waitUntil("the standby to stream", timeout: timeout) {
