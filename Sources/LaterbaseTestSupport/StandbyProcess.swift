@@ -99,16 +99,19 @@ public final class StandbyProcess: @unchecked Sendable {
         }
     }
 
-    /// The environment for a first boot that clones at pg_basebackup's slowest rate (32 kB/s): a
-    /// ~20 MB primary then takes minutes, so a test can act while the clone runs.
-    public static let slowClone = ["STANDBY_CLONE_MAX_RATE": "32k"]
+    /// Where the first boot builds its clone.
+    public var cloneTemporaryPath: String { dataDirectory + ".clone-tmp" }
 
-    /// Waits until the first boot's pg_basebackup has written into `<PGDATA>.clone-tmp` and
-    /// reported progress in the log (not only at its end).
-    public func waitUntilCloning(timeout: Duration = .seconds(60)) async throws {
-        let temporary = dataDirectory + ".clone-tmp"
-        try await waitUntil("clone progress in the log", timeout: timeout) {
-            log.contains("clone progress") && FileManager.default.fileExists(atPath: temporary + "/PG_VERSION")
+    /// Runs `body` while a new standby of `primary` is in its first boot's clone: pg_basebackup at
+    /// its slowest rate (32 kB/s, so a ~20 MB primary takes minutes), past its first progress line
+    /// in the log and its first files in ``cloneTemporaryPath``. Removes the standby afterwards.
+    public static func whileCloning<T>(primary: PostgresCluster, _ body: (StandbyProcess) async throws -> T) async throws -> T {
+        try await withStandby(primary: primary, environment: ["STANDBY_CLONE_MAX_RATE": "32k"]) { standby in
+            try standby.start()
+            try await standby.waitUntil("clone progress in the log", timeout: .seconds(60)) {
+                standby.log.contains("clone progress") && FileManager.default.fileExists(atPath: standby.cloneTemporaryPath + "/PG_VERSION")
+            }
+            return try await body(standby)
         }
     }
 

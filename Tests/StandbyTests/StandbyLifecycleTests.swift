@@ -51,10 +51,8 @@ struct StandbyLifecycleTests {
     @Test("SIGTERM during the clone stops pg_basebackup, removes the temporary directory and exits non-zero")
     func sigtermMidClone() async throws {
         try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
-            try await StandbyProcess.withStandby(primary: primary, environment: StandbyProcess.slowClone) { standby in
-                try standby.start()
-                let temporary = standby.dataDirectory + ".clone-tmp"
-                try await standby.waitUntilCloning()
+            try await StandbyProcess.whileCloning(primary: primary) { standby in
+                let temporary = standby.cloneTemporaryPath
                 #expect(try await primary.query("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender'").scalar != "0")
                 let sent = ContinuousClock.now
                 standby.send(SIGTERM)

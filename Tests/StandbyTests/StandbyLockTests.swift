@@ -53,10 +53,8 @@ struct StandbyLockTests {
     @Test("a second run during the first one's clone fails and leaves the clone alone")
     func secondRunDuringClone() async throws {
         try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
-            try await StandbyProcess.withStandby(primary: primary, environment: StandbyProcess.slowClone) { standby in
-                try standby.start()
-                let temporary = standby.dataDirectory + ".clone-tmp"
-                try await standby.waitUntilCloning()
+            try await StandbyProcess.whileCloning(primary: primary) { standby in
+                let temporary = standby.cloneTemporaryPath
                 let second = try await standby.command(["run"])
                 #expect(second.status == 1)
                 #expect(second.stderr.hasPrefix("PGDATA \(standby.dataDirectory) is in use by another standby-entrypoint"), "\(second.stderr)")
