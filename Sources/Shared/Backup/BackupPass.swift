@@ -113,9 +113,9 @@ public struct BackupPass: Sendable {
         } catch {
             let primary = settings.primary
             let reason = Self.explain(error)
-            guard !Task.isCancelled, BackupSource.isRecoveryConflict(reason),
+            guard !Task.isCancelled, BackupSource.isRecoveryConflict(error),
                   job.settings.source.host != primary.host || job.settings.source.port != primary.port else { throw error }
-            logger.warning("the standby cancelled the dump (conflict with recovery); taking it from the primary instead",
+            logger.warning("the standby ended the dump (a conflict with recovery or a lost session); taking it from the primary instead",
                            metadata: [LogKey.database: "\(database)", LogKey.host: "\(primary.host):\(primary.port)", LogKey.error: "\(reason)"])
             return try await job.reading(from: primary).run(database: database, time: time, previous: newestManifest(of: database, layout: layout))
         }
