@@ -62,19 +62,19 @@ public struct RcloneRemote: Sendable {
         let listing = try await command(["lsjson", "--hash", "--files-only", "--no-modtime", destination]).output()
         guard let entries = try? JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [[String: Any]],
               let entry = entries.first else {
-            throw CommandFailure("rclone uploaded \(file) but cannot list it at \(destination)")
+            throw OffsiteError(.notListed, "rclone uploaded \(file) but cannot list it at \(destination)")
         }
         let localSize = ((try FileManager.default.attributesOfItem(atPath: localPath))[.size] as? NSNumber)?.int64Value ?? -1
         let remoteSize = (entry["Size"] as? NSNumber)?.int64Value ?? -2
         guard remoteSize == localSize else {
-            throw CommandFailure("\(destination) has \(remoteSize) bytes, the local file \(localSize)")
+            throw OffsiteError(.sizeMismatch, "\(destination) has \(remoteSize) bytes, the local file \(localSize)")
         }
         let hashes = entry["Hashes"] as? [String: String] ?? [:]
         if let remote = hashes["sha256"], let sha256, remote.lowercased() != sha256 {
-            throw CommandFailure("\(destination) has SHA-256 \(remote), the local file \(sha256)")
+            throw OffsiteError(.hashMismatch, "\(destination) has SHA-256 \(remote), the local file \(sha256)")
         } else if hashes["sha256"] == nil, let remote = hashes["md5"], !remote.isEmpty {
             let local = try await SecureFile.digest(of: localPath, using: Insecure.MD5.self)
-            guard remote.lowercased() == local else { throw CommandFailure("\(destination) has MD5 \(remote), the local file \(local)") }
+            guard remote.lowercased() == local else { throw OffsiteError(.hashMismatch, "\(destination) has MD5 \(remote), the local file \(local)") }
         }
     }
 
