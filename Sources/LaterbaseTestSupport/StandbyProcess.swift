@@ -99,6 +99,22 @@ public final class StandbyProcess: @unchecked Sendable {
         }
     }
 
+    /// Where the first boot builds its clone.
+    public var cloneTemporaryPath: String { dataDirectory + ".clone-tmp" }
+
+    /// Runs `body` while a new standby of `primary` is in its first boot's clone: pg_basebackup at
+    /// its slowest rate (32 kB/s, so a ~20 MB primary takes minutes), past its first progress line
+    /// in the log and its first files in ``cloneTemporaryPath``. Removes the standby afterwards.
+    public static func whileCloning<T>(primary: PostgresCluster, _ body: (StandbyProcess) async throws -> T) async throws -> T {
+        try await withStandby(primary: primary, environment: ["STANDBY_CLONE_MAX_RATE": "32k"]) { standby in
+            try standby.start()
+            try await standby.waitUntil("clone progress in the log", timeout: .seconds(60)) {
+                standby.log.contains("clone progress") && FileManager.default.fileExists(atPath: standby.cloneTemporaryPath + "/PG_VERSION")
+            }
+            return try await body(standby)
+        }
+    }
+
     /// Waits until `healthcheck` exits 0.
     public func waitUntilHealthy(timeout: Duration = .seconds(90)) async throws {
         try await waitUntil("the standby to stream", timeout: timeout) {

@@ -35,8 +35,9 @@ struct BackupModelTests {
     func newerFormat() throws {
         var manifest = Self.manifest()
         manifest.formatVersion = 99
-        let error = #expect(throws: CommandFailure.self) { try BackupManifest.decode(try manifest.encoded()) }
-        #expect(error?.message.contains("upgrade Laterbase") == true)
+        let error = #expect(throws: BackupError.self) { try BackupManifest.decode(try manifest.encoded()) }
+        #expect(error?.code == .manifestTooNew)
+        #expect(error?.description.contains("upgrade Laterbase") == true)
     }
 
     @Test("file names are UTC stamps and parse back")

@@ -89,7 +89,7 @@ struct StandbySourceTests {
                 defer { agent.remove() }
                 let result = try await Self.whileChurning(primary) { try await agent.run(["backup"], environment) }
                 #expect(result.status == 0, "\(result.stderr)")
-                #expect(result.stdout.contains("the standby cancelled the dump (conflict with recovery); taking it from the primary instead"),
+                #expect(result.stdout.contains("the standby ended the dump (a conflict with recovery or a lost session); taking it from the primary instead"),
                         "\(result.stdout.suffix(3000))")
                 let manifest = try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").first))
                 #expect(manifest.sourcePort == primary.port)

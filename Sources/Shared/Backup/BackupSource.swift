@@ -40,9 +40,18 @@ public enum BackupSource {
         return Choice(source: primary, warning: warning)
     }
 
-    /// Whether a failed dump from a standby was cancelled by replay (SQLSTATE 40001, "canceling
-    /// statement due to conflict with recovery"): the primary can still be read.
-    public static func isRecoveryConflict(_ reason: String) -> Bool {
-        reason.contains("conflict with recovery")
+    /// Whether a failed dump from a standby was ended by replay: "canceling statement due to
+    /// conflict with recovery" (SQLSTATE 40001), or its session terminated for it — which often
+    /// reaches the client only as "server closed the connection unexpectedly". Either way the
+    /// primary can still be read. Looks at all of pg_dump's standard error, not only the lines a
+    /// message shows.
+    public static func isRecoveryConflict(_ error: any Error) -> Bool {
+        let text: String
+        switch error {
+        case let error as ChildProcessError: text = error.stderr
+        case let error as PostgresError: text = error.message
+        default: return false
+        }
+        return text.contains("conflict with recovery") || text.contains("server closed the connection unexpectedly")
     }
 }

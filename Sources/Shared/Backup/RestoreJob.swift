@@ -20,21 +20,21 @@ public struct RestoreJob: Sendable {
     public static func verifyChecksum(_ backup: StoredBackup) async throws -> GzipReader.Result {
         let result = try await GzipReader.read(backup.path)
         if let manifest = backup.manifest, manifest.sha256 != result.sha256 {
-            throw CommandFailure("\(backup.relativePath) does not match its manifest (SHA-256 \(result.sha256.prefix(12))…, expected \(manifest.sha256.prefix(12))…); the file is damaged: use another backup")
+            throw RestoreError(.checksumMismatch, "\(backup.relativePath) does not match its manifest (SHA-256 \(result.sha256.prefix(12))…, expected \(manifest.sha256.prefix(12))…); the file is damaged: use another backup")
         }
         return result
     }
 
     /// Restores `backup` as `database`. Throws before touching anything when the name exists.
     public func run(_ backup: StoredBackup, as database: String, skipChecksum: Bool = false) async throws {
-        guard !database.isEmpty, !database.contains("\0") else { throw CommandFailure("--as needs a database name") }
+        guard !database.isEmpty, !database.contains("\0") else { throw RestoreError(.invalidName, "--as needs a database name") }
         if !skipChecksum { _ = try await Self.verifyChecksum(backup) }
         let server = target.with(database: "postgres")
         let exists = try await PostgresConnection.withConnection(server) { connection in
             try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.count == 1
         }
         if exists {
-            throw CommandFailure("database \"\(database)\" already exists on \(target.host):\(target.port); restore never writes into an existing library: choose a new name with --as")
+            throw RestoreError(.databaseExists, "database \"\(database)\" already exists on \(target.host):\(target.port); restore never writes into an existing library: choose a new name with --as")
         }
         try await PostgresConnection.withConnection(server) { connection in
             try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
@@ -52,9 +52,9 @@ public struct RestoreJob: Sendable {
             do {
                 try await drop(database)
             } catch {
-                throw CommandFailure("restore of \(backup.file) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
+                throw RestoreError(.failedAndLeftBehind, "restore of \(backup.file) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
             }
-            throw CommandFailure("restore of \(backup.file) failed and \"\(database)\" was removed again: \(reason)")
+            throw RestoreError(.failed, "restore of \(backup.file) failed and \"\(database)\" was removed again: \(reason)")
         }
     }
 
