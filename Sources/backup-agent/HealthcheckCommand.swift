@@ -8,19 +8,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load()
-            let layout = BackupLayout(root: context.settings.backupDirectory)
-            let state: AgentState
-            do {
-                state = try AgentState.load(from: layout.stateFile)
-            } catch {
-                throw CommandFailure("unhealthy: cannot read \(layout.stateFile): \(error)")
-            }
-            let now = Date()
-            let maxAge = BackupHealth.maxAge(settings: context.settings, schedule: context.schedule.schedule, zone: context.schedule.zone, now: now)
-            let offsite = context.settings.rcloneRemoteName == nil ? nil
-                : BackupHealth.backlog(StoredBackup.all(in: layout), ledger: UploadLedger.load(layout), now: now, grace: maxAge)
-            let verdict = BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite)
+            let verdict = try AgentContext.load().health()
             print(verdict.message)
             if !verdict.healthy { throw ExitCode(1) }
         }

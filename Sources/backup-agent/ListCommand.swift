@@ -14,10 +14,10 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load(logging: false)
-            let layout = BackupLayout(root: context.settings.backupDirectory)
+            let agent = try AgentContext.load(logging: false)
+            let layout = agent.layout
             let ledger = UploadLedger.load(layout)
-            let offsite = context.settings.rcloneRemoteName != nil
+            let offsite = agent.remote != nil
             let rows = BackupListing.rows(StoredBackup.all(in: layout), ledger: ledger, project: project)
             if json {
                 print(try BackupListing.json(rows, offsite: offsite))

@@ -20,12 +20,10 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load()
-            let backup = try StoredBackup.find(file, in: BackupLayout(root: context.settings.backupDirectory))
-            var target = context.settings.primary.connection()
-            if let host { target.host = host }
-            if let port { target.port = port }
-            let job = RestoreJob(target: target, logger: context.logger)
+            let agent = try AgentContext.load()
+            let backup = try StoredBackup.find(file, in: agent.layout)
+            let job = agent.restoreJob(host: host, port: port)
+            let target = job.target
             let name = newDatabase
             try await TerminationSignals.cancelling(outcome: "during the restore", reportingFailure: true) {
                 try await job.run(backup, as: name)

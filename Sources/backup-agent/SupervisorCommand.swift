@@ -11,21 +11,15 @@ struct SupervisorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load()
-            let pass = BackupPass(settings: context.settings, lockTimeout: .seconds(3600), logger: context.logger)
-            let afterPass = AfterPass(settings: context.settings, zone: context.schedule.zone, logger: context.logger)
-            let supervisor = BackupSupervisor(schedule: context.schedule.schedule, zone: context.schedule.zone,
-                                              runOnStart: context.settings.backupOnStart, logger: context.logger) {
-                await afterPass.run(try await pass.run())
-            }
-            context.logger.info("backup-agent started", metadata: [
-                "schedule": "\(context.settings.schedule)", "tz": "\(context.schedule.zone.identifier)",
-                "backup_dir": "\(context.settings.backupDirectory)", LogKey.host: "\(context.settings.source.host):\(context.settings.source.port)",
+            let agent = try AgentContext.load()
+            agent.logger.info("backup-agent started", metadata: [
+                "schedule": "\(agent.settings.schedule)", "tz": "\(agent.zone.identifier)",
+                "backup_dir": "\(agent.settings.backupDirectory)", LogKey.host: "\(agent.settings.source.host):\(agent.settings.source.port)",
             ])
             var configuration = ServiceGroupConfiguration(
-                services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
+                services: [.init(service: agent.supervisor(), successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: context.logger)
+                logger: agent.logger)
             configuration.maximumGracefulShutdownDuration = .seconds(30)
             try await ServiceGroup(configuration: configuration).run()
         }

@@ -23,4 +23,8 @@ public enum BackupErrorCode: String, Sendable {
     case manifestTooNew
     /// `BACKUP_SCHEDULE` never fires again.
     case scheduleNeverFires
+    /// The last pass failed: retention refuses to remove anything.
+    case retentionBlocked
+    /// The agent's state file cannot be read.
+    case stateUnreadable
 }
