@@ -28,7 +28,14 @@ public enum StandbyInspector {
             localError = "\(error)"
         }
         let primary = await facts
-        return StandbyStatusReport.build(settings: settings, state: state, localError: localError,
-                                         primaryReachable: primary.connectionError == nil, slotLooked: primary.slotLooked, slotFacts: primary.slot)
+        // A primary that logged us in but failed a query (a lock held past lock_timeout) answers.
+        let failedQuery = primary.connectionError.flatMap { $0.kind == .query || $0.kind == .cancelled ? $0 : nil }
+        var report = StandbyStatusReport.build(settings: settings, state: state, localError: localError,
+                                               primaryReachable: primary.connectionError == nil || failedQuery != nil,
+                                               slotLooked: primary.slotLooked, slotFacts: primary.slot)
+        if let failedQuery {
+            report.warnings.append("the primary answers, but its view of the slot could not be read: \(failedQuery.message)")
+        }
+        return report
     }
 }
