@@ -33,6 +33,19 @@ struct ChildProcessTests {
         }
     }
 
+    @Test("the server's DETAIL lines (row values) are not part of the error's text")
+    func detailLinesLeftOut() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            try await cluster.execute("CREATE TABLE names (name text UNIQUE); INSERT INTO names VALUES ('Client Project Nda-7')")
+            var psql = ChildProcess(try cluster.tools.require("psql"), ["-X", "-v", "ON_ERROR_STOP=1", "-c", "INSERT INTO names VALUES ('Client Project Nda-7')"])
+            psql.connect(to: cluster.parameters(), application: "laterbase-tests")
+            let error = await #expect(throws: ChildProcessError.self) { try await psql.output() }
+            #expect(error?.stderr.contains("Key (name)=(Client Project Nda-7) already exists") == true, "\(String(describing: error?.stderr))")
+            #expect(error?.description.contains("duplicate key value violates unique constraint") == true)
+            #expect(error?.description.contains("Client Project Nda-7") == false, "\(String(describing: error))")
+        }
+    }
+
     @Test("cancelling the task stops the child with SIGTERM within the grace period")
     func cancellation() async throws {
         let marker = NSTemporaryDirectory() + "laterbase-term-\(UUID().uuidString)"
