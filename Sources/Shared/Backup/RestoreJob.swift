@@ -36,7 +36,7 @@ public struct RestoreJob: Sendable {
         if exists {
             throw RestoreError(.databaseExists, "database \"\(database)\" already exists on \(target.host):\(target.port); restore never writes into an existing library: choose a new name with --as")
         }
-        try await PostgresConnection.withConnection(server) { connection in
+        try await PostgresConnection.withConnection(Self.databaseDDL(server)) { connection in
             try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
         }
         logger.info("restoring", metadata: [LogKey.file: "\(backup.relativePath)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
@@ -69,9 +69,18 @@ public struct RestoreJob: Sendable {
     /// On PostgreSQL 13+ `WITH (FORCE)` ends a psql session that is still closing.
     public func drop(_ database: String) async throws {
         // Not cancellable: it is the clean-up of an interrupted restore.
-        try await PostgresConnection.withConnection(target.with(database: "postgres"), cancellable: false) { connection in
+        try await PostgresConnection.withConnection(Self.databaseDDL(target.with(database: "postgres")), cancellable: false) { connection in
             let force = connection.serverVersionNumber >= 130_000 ? " WITH (FORCE)" : ""
             try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))\(force)")
         }
+    }
+
+    /// CREATE and DROP DATABASE wait for a checkpoint before PostgreSQL 15 (and DROP for the
+    /// sessions it ends): on a busy Resolve server that can outlast the 60 s Laterbase gives
+    /// its own statements, so these two get 10 minutes.
+    static func databaseDDL(_ parameters: ConnectionParameters) -> ConnectionParameters {
+        var generous = parameters
+        generous.statementTimeoutSeconds = 600
+        return generous
     }
 }
