@@ -125,6 +125,12 @@ struct StandbySourceTests {
                 let manifest = try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").first))
                 #expect(manifest.sourcePort == primary.port)
 
+                // Paused but within the bound: stale all the same, the primary is read.
+                let paused = try await agent.run(["backup"], environment.merging(["BACKUP_RETENTION_DAYS": "1"]) { _, new in new })
+                #expect(paused.status == 0, "\(paused.stderr)")
+                #expect(paused.stdout.contains("replay on the standby at 127.0.0.1:\(standby.port) is paused with"), "\(paused.stdout.suffix(2000))")
+                #expect(try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last)).sourcePort == primary.port)
+
                 // Caught up again: the standby is used.
                 try await standby.query("SELECT pg_wal_replay_resume()")
                 try await standby.waitUntilHealthy()

@@ -29,10 +29,17 @@ public enum BackupSource {
             return fallBack("BACKUP_HOST \(standby) does not answer (\(error)); \(fallback)", to: primary, logger: logger)
         }
         let lag = state.lagSeconds
-        guard state.inRecovery, lag > Double(settings.maxStandbyLagSeconds) else { return Choice(source: source, warning: nil) }
+        // Paused replay with WAL waiting is stale however young its last replayed transaction
+        // (or when none was replayed since the standby started and the age is unknown).
+        let pausedBehind = state.replayPaused && (state.lagBytes ?? 0) > 0
+        guard state.inRecovery, lag > Double(settings.maxStandbyLagSeconds) || pausedBehind else { return Choice(source: source, warning: nil) }
         let paused = state.replayPaused ? " (replay is paused)" : ""
-        return fallBack("the standby at \(standby) lags \(Int(lag)) s behind the primary\(paused), over BACKUP_MAX_STANDBY_LAG "
-            + "(\(settings.maxStandbyLagSeconds) s); \(fallback)", to: primary, logger: logger)
+        if lag > Double(settings.maxStandbyLagSeconds) {
+            return fallBack("the standby at \(standby) lags \(Int(lag)) s behind the primary\(paused), over BACKUP_MAX_STANDBY_LAG "
+                + "(\(settings.maxStandbyLagSeconds) s); \(fallback)", to: primary, logger: logger)
+        }
+        return fallBack("replay on the standby at \(standby) is paused with \(state.lagBytes ?? 0) bytes of WAL waiting "
+            + "(pg_wal_replay_resume() continues it); \(fallback)", to: primary, logger: logger)
     }
 
     private static func fallBack(_ warning: String, to primary: PrimarySettings, logger: Logger) -> Choice {
