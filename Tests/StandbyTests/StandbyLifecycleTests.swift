@@ -212,16 +212,8 @@ struct StandbyLifecycleTests {
         try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
             try await StandbyProcess.withStandby(primary: primary) { standby in
                 let taken = standby.port
-                let squatter = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(squatter) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = UInt16(taken).bigEndian
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let bound = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(squatter, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                try #require(bound == 0 && listen(squatter, 1) == 0)
+                let squatter = try BlackholeListener(port: taken)
+                defer { squatter.close() }
                 try standby.start()
                 try await standby.waitUntilHealthy()
                 #expect(standby.port != taken)
