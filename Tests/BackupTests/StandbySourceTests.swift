@@ -140,4 +140,38 @@ struct StandbySourceTests {
             }
         }
     }
+
+    @Test("a standby cut off from the primary: the pass reads the primary; with the primary down too, the standby as it is")
+    func cutOffStandby() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            try await StandbyProcess.withStandby(primary: primary) { standby in
+                try await primary.createDatabase("Resolve")
+                try await ResolveFixture.populate(primary, database: "Resolve", projects: 1)
+                try standby.start()
+                try await standby.waitUntilHealthy()
+                // The stream ends (as when the slot is lost or the network cut): everything received
+                // is replayed, so the standby shows no lag, but it no longer follows the primary.
+                _ = try await standby.query("ALTER SYSTEM SET primary_conninfo = ''")
+                _ = try await standby.query("SELECT pg_reload_conf()")
+                try await standby.waitUntil("the WAL receiver stopped") {
+                    (try? await standby.query("SELECT count(*) FROM pg_stat_wal_receiver").scalar) == "0"
+                }
+                try await primary.execute(#"UPDATE "SM_Project" SET "LastModTimeInSecs" = "LastModTimeInSecs" + 1"#, database: "Resolve")
+                let (agent, environment) = try agent(primary, standby)
+                defer { agent.remove() }
+                let result = try await agent.run(["backup"], environment)
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.stdout.contains("the standby at 127.0.0.1:\(standby.port) does not stream from the primary (its WAL receiver is not running)"),
+                        "\(result.stdout.suffix(2000))")
+                #expect(try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last)).sourcePort == primary.port)
+
+                await primary.stop()
+                let alone = try await agent.run(["backup"], environment.merging(["BACKUP_RETENTION_DAYS": "1"]) { _, new in new })
+                #expect(alone.status == 0, "\(alone.stderr)")
+                #expect(alone.stdout.contains("does not answer either"), "\(alone.stdout.suffix(2000))")
+                #expect(alone.stdout.contains("backing up the standby as it is for this pass"))
+                #expect(try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last)).sourcePort == standby.port)
+            }
+        }
+    }
 }
