@@ -1,3 +1,5 @@
+import Foundation
+
 /// Polls `condition` every `interval` until it holds or `timeout` passes; returns whether it
 /// held (checked once more at the deadline). The one waiting loop the integration tests share.
 public func poll(timeout: Duration, every interval: Duration = .milliseconds(100),
@@ -8,4 +10,15 @@ public func poll(timeout: Duration, every interval: Duration = .milliseconds(100
         try? await Task.sleep(for: interval)
     }
     return try await condition()
+}
+
+extension Process {
+    /// Sends `signal` and waits up to `timeout` for the process to exit. Returns how long it
+    /// took, nil when it still runs.
+    public func signalAndTime(_ signal: Int32, timeout: Duration = .seconds(30)) async -> Duration? {
+        let signalled = ContinuousClock.now
+        kill(processIdentifier, signal)
+        guard await poll(timeout: timeout, every: .milliseconds(20), { !isRunning }) else { return nil }
+        return ContinuousClock.now - signalled
+    }
 }

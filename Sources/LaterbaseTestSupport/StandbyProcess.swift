@@ -11,7 +11,12 @@ import Shared
 public final class StandbyProcess: @unchecked Sendable {
     public let root: String
     public let dataDirectory: String
-    public let port: Int
+    /// The standby's own port (`PGPORT`); a new one when another test took it first.
+    public var port: Int { lock.withLock { currentPort } }
+    private var currentPort: Int
+    /// Where the log of the latest start begins.
+    private var logOffset: UInt64 = 0
+    private var lastArguments = StandbyProcess.testServerArguments
     public let logPath: String
     /// The environment of every run (and of ``command(_:)``); change it between starts.
     public var environment: [String: String]
@@ -26,7 +31,8 @@ public final class StandbyProcess: @unchecked Sendable {
         if let account = primary.account { try account.own(recursively: root) }
         dataDirectory = root + "/data"
         logPath = root + "/standby.log"
-        port = try FreePort.find()
+        let port = try FreePort.find()
+        currentPort = port
         environment = [
             "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(primary.port), "PRIMARY_USER": primary.superuser,
             "REPL_PASSWORD": primary.password.reveal(), "PRIMARY_SSLMODE": "disable",
@@ -62,7 +68,11 @@ public final class StandbyProcess: @unchecked Sendable {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
+        let offset = log.seekToEndOfFile()
+        lock.withLock {
+            logOffset = offset
+            lastArguments = postgresArguments
+        }
         child.standardOutput = log
         child.standardError = log
         child.standardInput = FileHandle.nullDevice
@@ -99,11 +109,40 @@ public final class StandbyProcess: @unchecked Sendable {
         }
     }
 
-    /// Waits until `healthcheck` exits 0.
+    /// Where the first boot builds its clone.
+    public var cloneTemporaryPath: String { dataDirectory + ".clone-tmp" }
+
+    /// Runs `body` while a new standby of `primary` is in its first boot's clone: pg_basebackup at
+    /// its slowest rate (32 kB/s, so a ~20 MB primary takes minutes), past its first progress line
+    /// in the log and its first files in ``cloneTemporaryPath``. Removes the standby afterwards.
+    public static func whileCloning<T>(primary: PostgresCluster, _ body: (StandbyProcess) async throws -> T) async throws -> T {
+        try await withStandby(primary: primary, environment: ["STANDBY_CLONE_MAX_RATE": "32k"]) { standby in
+            try standby.start()
+            try await standby.waitUntil("clone progress in the log", timeout: .seconds(60)) {
+                standby.log.contains("clone progress") && FileManager.default.fileExists(atPath: standby.cloneTemporaryPath + "/PG_VERSION")
+            }
+            return try await body(standby)
+        }
+    }
+
+    /// Waits until `healthcheck` exits 0. A postgres that could not bind its port (another test
+    /// took it between ``FreePort`` and the bind) is started again on a new one.
     public func waitUntilHealthy(timeout: Duration = .seconds(90)) async throws {
         try await waitUntil("the standby to stream", timeout: timeout) {
-            (try? await command(["healthcheck"]).status) == 0
+            if (try? await command(["healthcheck"]).status) == 0 { return true }
+            try? restartIfPortTaken()
+            return false
         }
+    }
+
+    private func restartIfPortTaken() throws {
+        let (exited, offset, postgresArguments) = lock.withLock { (process.map { !$0.isRunning } ?? false, logOffset, lastArguments) }
+        guard exited, let data = FileManager.default.contents(atPath: logPath), UInt64(data.count) > offset,
+              String(decoding: data[Int(offset)...], as: UTF8.self).contains("could not bind") else { return }
+        let port = try FreePort.find()
+        lock.withLock { currentPort = port }
+        environment["PGPORT"] = String(port)
+        try start(postgresArguments: postgresArguments)
     }
 
     /// Runs another subcommand (`healthcheck`, `status`, …) with the standby's environment.

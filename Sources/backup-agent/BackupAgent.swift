@@ -27,21 +27,18 @@ func runReporting(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// The agent's settings and its logger; a configuration problem is one line and exit status 78.
-struct AgentContext {
-    let settings: BackupSettings
-    let schedule: ScheduleSettings
-    let logger: Logger
-
+/// Reads the environment, sets up logging and builds the agent's pieces; a configuration problem
+/// is one line and exit status 78.
+enum AgentContext {
     /// - Parameter logging: false for commands whose standard output is their answer (`list`,
     ///   `verify`, `prune --dry-run`): log lines then go to standard error.
-    static func load(logging: Bool = true) throws -> AgentContext {
+    static func load(logging: Bool = true) throws -> AgentRuntime {
         // A child that exits while we write to it (psql on an error) must be an error, not SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         let env = EnvironmentReader()
         let settings = try BackupSettings(environment: env)
         let schedule = try ScheduleSettings(settings: settings, environment: env)
         LoggingSetup.bootstrap(settings.log, toStandardError: !logging)
-        return AgentContext(settings: settings, schedule: schedule, logger: Logger(label: "backup-agent"))
+        return AgentRuntime(settings: settings, schedule: schedule, logger: Logger(label: "backup-agent"))
     }
 }

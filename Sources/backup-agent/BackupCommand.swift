@@ -17,14 +17,9 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load()
-            let job = BackupPass(settings: context.settings, logger: context.logger)
-            let afterPass = AfterPass(settings: context.settings, zone: context.schedule.zone, logger: context.logger)
+            let agent = try AgentContext.load()
             let pass = try await TerminationSignals.cancelling(outcome: Self.interrupted) { [db] in
-                let pass = try await job.run(only: db)
-                try Task.checkCancellation()
-                await afterPass.run(pass)
-                return pass
+                try await agent.backUp(only: db, lockTimeout: .seconds(2))
             }
             if !pass.failed.isEmpty {
                 throw CommandFailure("backup failed for \(pass.failed.keys.sorted().joined(separator: ", ")): \(pass.failed.values.sorted().first ?? "")")

@@ -14,10 +14,10 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load(logging: false)
-            let layout = BackupLayout(root: context.settings.backupDirectory)
+            let agent = try AgentContext.load(logging: false)
+            let layout = agent.layout
             let ledger = UploadLedger.load(layout)
-            let offsite = context.settings.rcloneRemoteName != nil
+            let offsite = agent.remote != nil
             let rows = BackupListing.rows(StoredBackup.all(in: layout), ledger: ledger, project: project)
             if json {
                 print(try BackupListing.json(rows, offsite: offsite))
@@ -26,11 +26,7 @@ struct ListCommand: AsyncParsableCommand {
             } else {
                 print(BackupListing.table(rows, offsite: offsite, project: project))
             }
-            let archive = ArchiveLayout(root: context.settings.backupDirectory)
-            if !json && project == nil && UndoWindowSnapshot.exists(archive) {
-                let snapshot = UndoWindowSnapshot(layout: archive)
-                print("\n" + ArchiveHealth.listing(window: snapshot.window, bases: snapshot.bases, wal: snapshot.wal, receiver: snapshot.receiver, now: Date()))
-            }
+            if !json && project == nil, let undo = agent.undoWindowListing() { print("\n" + undo) }
         }
     }
 }

@@ -32,26 +32,25 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load()
-            var target = context.settings.primary.connection()
-            if let host { target.host = host }
-            if let port { target.port = port }
-            let job = RestoreJob(target: target, logger: context.logger)
+            let agent = try AgentContext.load()
             let name = newDatabase
             let source: String
+            let target: ConnectionParameters
             if let file {
-                let backup = try StoredBackup.find(file, in: BackupLayout(root: context.settings.backupDirectory))
+                let backup = try StoredBackup.find(file, in: agent.layout)
+                let job = agent.restoreJob(host: host, port: port)
+                target = job.target
                 try await TerminationSignals.cancelling(outcome: "during the restore", reportingFailure: true) {
                     try await job.run(backup, as: name)
                 }
                 source = backup.file
             } else if let db, let at {
-                guard let time = RestoreTime.parse(at, zone: context.schedule.zone) else {
-                    throw CommandFailure("--at \"\(at)\" is not a time; write it like \"2026-11-24 14:34:59\" (in TZ \(context.schedule.zone.identifier)) or add Z / +01:00",
+                guard let time = RestoreTime.parse(at, zone: agent.zone) else {
+                    throw CommandFailure("--at \"\(at)\" is not a time; write it like \"2026-11-24 14:34:59\" (in TZ \(agent.zone.identifier)) or add Z / +01:00",
                                          exitCode: .usage)
                 }
-                let restore = PointInTimeRestore(layout: ArchiveLayout(root: context.settings.backupDirectory), job: job,
-                                                 user: context.settings.primary.user)
+                let restore = agent.pointInTimeRestore(host: host, port: port)
+                target = restore.job.target
                 try await TerminationSignals.cancelling(outcome: "during the restore; the scratch server was removed", reportingFailure: true) {
                     try await restore.run(database: db, at: time, as: name)
                 }

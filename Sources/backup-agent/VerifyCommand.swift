@@ -27,8 +27,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let context = try AgentContext.load(logging: false)
-            let layout = BackupLayout(root: context.settings.backupDirectory)
+            let agent = try AgentContext.load(logging: false)
+            let layout = agent.layout
             let backups: [StoredBackup]
             if let file {
                 backups = [try StoredBackup.find(file, in: layout)]
@@ -37,10 +37,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 backups = all ? stored : Dictionary(grouping: stored, by: \.folder).values.compactMap(\.first).sorted { $0.database < $1.database }
             }
             guard !backups.isEmpty else { throw CommandFailure("no backups in \(layout.root) to verify") }
-            var target = context.settings.primary.connection()
-            if let host { target.host = host }
-            if let port { target.port = port }
-            let job = RestoreJob(target: target, logger: context.logger)
+            let job = agent.restoreJob(host: host, port: port)
             var failures = 0
             for backup in backups {
                 do {

@@ -69,8 +69,8 @@ struct ArchiveModelTests {
         #expect(whole.newest == Self.t0 + 90)
         #expect(whole.missing.isEmpty)
         #expect(!whole.newestNeedsBaseBackup)
-        if case .failure(let refusal) = whole.base(for: Self.t0 + 91) { #expect(refusal.message.contains("is after the newest restorable time")) } else { Issue.record("accepted") }
-        if case .failure(let refusal) = whole.base(for: Self.t0 - 1) { #expect(refusal.message.contains("is before the oldest restorable time")) } else { Issue.record("accepted") }
+        if case .failure(let refusal) = whole.base(for: Self.t0 + 91) { #expect(refusal.code == .afterWindow && refusal.description.contains("is after the newest restorable time")) } else { Issue.record("accepted") }
+        if case .failure(let refusal) = whole.base(for: Self.t0 - 1) { #expect(refusal.code == .beforeWindow && refusal.description.contains("is before the oldest restorable time")) } else { Issue.record("accepted") }
 
         // Segment 4 missing: the base backup reaches only segment 3; 5 and 6 need a new base backup.
         let holed = UndoWindow(bases: [b1], wal: [Self.wal(2, modified: 5), Self.wal(3, modified: 60), Self.wal(5, modified: 200), Self.wal(6, modified: 300, partial: true)])
@@ -83,7 +83,7 @@ struct ArchiveModelTests {
         #expect(!mended.newestNeedsBaseBackup)
         #expect(mended.missing.map(\.number) == [4])
         #expect(mended.newest == Self.t0 + 300)
-        if case .failure(let refusal) = mended.base(for: Self.t0 + 100) { #expect(refusal.message.contains("falls in a gap")) } else { Issue.record("accepted") }
+        if case .failure(let refusal) = mended.base(for: Self.t0 + 100) { #expect(refusal.code == .inGap && refusal.description.contains("falls in a gap")) } else { Issue.record("accepted") }
         if case .success(let span) = mended.base(for: Self.t0 + 250) { #expect(span.base == "b2") } else { Issue.record("refused") }
         if case .success(let span) = mended.base(for: Self.t0 + 30) { #expect(span.base == "b1") } else { Issue.record("refused") }
     }

@@ -114,11 +114,8 @@ struct BackupIntegrationTests {
                 let process = try agent.start(["run"], ["BACKUP_ON_START": "true", "PRIMARY_DBS": "Resolve"])
                 let started = await poll(timeout: .seconds(30)) { agent.files(of: "Resolve").contains { $0.hasSuffix(".partial") } }
                 #expect(started)
-                let signalled = ContinuousClock.now
-                kill(process.processIdentifier, SIGTERM)
-                let exited = await poll(timeout: .seconds(30)) { !process.isRunning }
-                #expect(exited)
-                #expect(ContinuousClock.now - signalled < .seconds(15))
+                let elapsed = await process.signalAndTime(SIGTERM)
+                #expect(elapsed != nil && elapsed! < .seconds(15), "\(String(describing: elapsed))")
                 #expect(process.terminationStatus == 0)
             }
             // Once the lock is gone the server notices that pg_dump went away and ends its session.

@@ -31,12 +31,28 @@ struct BackupModelTests {
         #expect(text.contains("\"folder\" : \"Clients/Commercials\""))
     }
 
+    @Test("retention is blocked exactly while the last recorded pass has a failed library, whoever asks")
+    func retentionBlocker() {
+        #expect(AgentRuntime.retentionBlocker(nil) == nil)
+        #expect(AgentRuntime.retentionBlocker(AgentState()) == nil)
+        var state = AgentState()
+        var pass = AgentState.Pass(startedAt: Date(timeIntervalSince1970: 0))
+        pass.succeeded = ["A"]
+        state.lastPass = pass
+        #expect(AgentRuntime.retentionBlocker(state) == nil)
+        pass.failed = ["B": "cannot reach PostgreSQL"]
+        // `backup --db A` after a failed full pass: the merged record still shows B failed.
+        state.lastPass = BackupPass.merge(single: { var single = AgentState.Pass(startedAt: Date()); single.succeeded = ["A"]; return single }(), into: pass)
+        #expect(AgentRuntime.retentionBlocker(state) == "the last backup pass failed for B; nothing is pruned until a pass succeeds")
+    }
+
     @Test("a manifest from a newer format is refused with advice")
     func newerFormat() throws {
         var manifest = Self.manifest()
         manifest.formatVersion = 99
-        let error = #expect(throws: CommandFailure.self) { try BackupManifest.decode(try manifest.encoded()) }
-        #expect(error?.message.contains("upgrade Laterbase") == true)
+        let error = #expect(throws: BackupError.self) { try BackupManifest.decode(try manifest.encoded()) }
+        #expect(error?.code == .manifestTooNew)
+        #expect(error?.description.contains("upgrade Laterbase") == true)
     }
 
     @Test("file names are UTC stamps and parse back")

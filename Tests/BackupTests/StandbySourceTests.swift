@@ -52,6 +52,19 @@ struct StandbySourceTests {
         func set() { lock.withLock { value = true } }
     }
 
+    /// A primary with a one-project library and a healthy standby of it made by `standby-entrypoint run`.
+    static func withSmallLibrary(_ body: (PostgresCluster, StandbyProcess) async throws -> Void) async throws {
+        try await PostgresCluster.withCluster(primaryOptions) { primary in
+            try await StandbyProcess.withStandby(primary: primary) { standby in
+                try await primary.createDatabase("Resolve")
+                try await ResolveFixture.populate(primary, database: "Resolve", projects: 1)
+                try standby.start()
+                try await standby.waitUntilHealthy()
+                try await body(primary, standby)
+            }
+        }
+    }
+
     func agent(_ primary: PostgresCluster, _ standby: StandbyProcess) throws -> (AgentHarness, [String: String]) {
         (try AgentHarness(cluster: primary), ["BACKUP_HOST": "127.0.0.1", "BACKUP_PORT": String(standby.port), "PRIMARY_DBS": "Resolve"])
     }
@@ -89,7 +102,7 @@ struct StandbySourceTests {
                 defer { agent.remove() }
                 let result = try await Self.whileChurning(primary) { try await agent.run(["backup"], environment) }
                 #expect(result.status == 0, "\(result.stderr)")
-                #expect(result.stdout.contains("the standby cancelled the dump (conflict with recovery); taking it from the primary instead"),
+                #expect(result.stdout.contains("the standby ended the dump (a conflict with recovery or a lost session); taking it from the primary instead"),
                         "\(result.stdout.suffix(3000))")
                 let manifest = try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").first))
                 #expect(manifest.sourcePort == primary.port)
@@ -100,38 +113,66 @@ struct StandbySourceTests {
 
     @Test("a standby lagging beyond BACKUP_MAX_STANDBY_LAG: the pass reads from the primary, with a warning")
     func laggingStandby() async throws {
-        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
-            try await StandbyProcess.withStandby(primary: primary) { standby in
-                try await primary.createDatabase("Resolve")
-                try await ResolveFixture.populate(primary, database: "Resolve", projects: 1)
-                try standby.start()
-                try await standby.waitUntilHealthy()
-                // One transaction replayed since the standby started, so it knows how old its replay is.
-                try await primary.execute("CREATE TABLE marker (x int)", database: "Resolve")
-                try await standby.waitUntil("the marker on the standby") {
-                    (try? await PostgresConnection.withConnection(standby.parameters().with(database: "Resolve")) {
-                        try $0.query("SELECT to_regclass('marker') IS NOT NULL").scalar
-                    }) == "t"
-                }
-                try await standby.query("SELECT pg_wal_replay_pause()")
-                try await primary.execute(#"UPDATE "SM_Project" SET "LastModTimeInSecs" = "LastModTimeInSecs" + 1"#, database: "Resolve")
-                try await Task.sleep(for: .seconds(3))
-                let (agent, environment) = try agent(primary, standby)
-                defer { agent.remove() }
-                let result = try await agent.run(["backup"], environment.merging(["BACKUP_MAX_STANDBY_LAG": "2s"]) { _, new in new })
-                #expect(result.status == 0, "\(result.stderr)")
-                #expect(result.stdout.contains("lags"), "\(result.stdout.suffix(2000))")
-                #expect(result.stdout.contains("(replay is paused), over BACKUP_MAX_STANDBY_LAG (2 s); backing up from the primary at 127.0.0.1:\(primary.port) for this pass"))
-                let manifest = try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").first))
-                #expect(manifest.sourcePort == primary.port)
-
-                // Caught up again: the standby is used.
-                try await standby.query("SELECT pg_wal_replay_resume()")
-                try await standby.waitUntilHealthy()
-                #expect(try await agent.run(["backup"], environment.merging(["BACKUP_MAX_STANDBY_LAG": "2s", "BACKUP_RETENTION_DAYS": "1"]) { _, new in new }).status == 0)
-                let newest = try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last))
-                #expect(newest.sourcePort == standby.port)
+        try await Self.withSmallLibrary { primary, standby in
+            // One transaction replayed since the standby started, so it knows how old its replay is.
+            try await primary.execute("CREATE TABLE marker (x int)", database: "Resolve")
+            try await standby.waitUntil("the marker on the standby") {
+                (try? await PostgresConnection.withConnection(standby.parameters().with(database: "Resolve")) {
+                    try $0.query("SELECT to_regclass('marker') IS NOT NULL").scalar
+                }) == "t"
             }
+            try await standby.query("SELECT pg_wal_replay_pause()")
+            try await primary.execute(#"UPDATE "SM_Project" SET "LastModTimeInSecs" = "LastModTimeInSecs" + 1"#, database: "Resolve")
+            try await Task.sleep(for: .seconds(3))
+            let (agent, environment) = try agent(primary, standby)
+            defer { agent.remove() }
+            let result = try await agent.run(["backup"], environment.merging(["BACKUP_MAX_STANDBY_LAG": "2s"]) { _, new in new })
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("lags"), "\(result.stdout.suffix(2000))")
+            #expect(result.stdout.contains("(replay is paused), over BACKUP_MAX_STANDBY_LAG (2 s); backing up from the primary at 127.0.0.1:\(primary.port) for this pass"))
+            let manifest = try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").first))
+            #expect(manifest.sourcePort == primary.port)
+
+            // Paused but within the bound: stale all the same, the primary is read.
+            let paused = try await agent.run(["backup"], environment.merging(["BACKUP_RETENTION_DAYS": "1"]) { _, new in new })
+            #expect(paused.status == 0, "\(paused.stderr)")
+            #expect(paused.stdout.contains("replay on the standby at 127.0.0.1:\(standby.port) is paused with"), "\(paused.stdout.suffix(2000))")
+            #expect(try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last)).sourcePort == primary.port)
+
+            // Caught up again: the standby is used.
+            try await standby.query("SELECT pg_wal_replay_resume()")
+            try await standby.waitUntilHealthy()
+            #expect(try await agent.run(["backup"], environment.merging(["BACKUP_MAX_STANDBY_LAG": "2s", "BACKUP_RETENTION_DAYS": "1"]) { _, new in new }).status == 0)
+            let newest = try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last))
+            #expect(newest.sourcePort == standby.port)
+        }
+    }
+
+    @Test("a standby cut off from the primary: the pass reads the primary; with the primary down too, the standby as it is")
+    func cutOffStandby() async throws {
+        try await Self.withSmallLibrary { primary, standby in
+            // The stream ends (as when the slot is lost or the network cut): everything received
+            // is replayed, so the standby shows no lag, but it no longer follows the primary.
+            _ = try await standby.query("ALTER SYSTEM SET primary_conninfo = ''")
+            _ = try await standby.query("SELECT pg_reload_conf()")
+            try await standby.waitUntil("the WAL receiver stopped") {
+                (try? await standby.query("SELECT count(*) FROM pg_stat_wal_receiver").scalar) == "0"
+            }
+            try await primary.execute(#"UPDATE "SM_Project" SET "LastModTimeInSecs" = "LastModTimeInSecs" + 1"#, database: "Resolve")
+            let (agent, environment) = try agent(primary, standby)
+            defer { agent.remove() }
+            let result = try await agent.run(["backup"], environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("the standby at 127.0.0.1:\(standby.port) does not stream from the primary (its WAL receiver is not running)"),
+                    "\(result.stdout.suffix(2000))")
+            #expect(try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last)).sourcePort == primary.port)
+
+            await primary.stop()
+            let alone = try await agent.run(["backup"], environment.merging(["BACKUP_RETENTION_DAYS": "1"]) { _, new in new })
+            #expect(alone.status == 0, "\(alone.stderr)")
+            #expect(alone.stdout.contains("does not answer either"), "\(alone.stdout.suffix(2000))")
+            #expect(alone.stdout.contains("backing up the standby as it is for this pass"))
+            #expect(try agent.manifest(of: "Resolve", file: try #require(agent.backups(of: "Resolve").last)).sourcePort == standby.port)
         }
     }
 }

@@ -45,6 +45,20 @@ struct LibPQTests {
         }
     }
 
+    @Test("the server's DETAIL, which quotes row values, stays out of the description")
+    func detailKeptApart() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            try await cluster.execute("CREATE TABLE names (name text UNIQUE); INSERT INTO names VALUES ('Client Project Nda-7')")
+            let error = await #expect(throws: PostgresError.self) {
+                try await cluster.query("INSERT INTO names VALUES ($1)", ["Client Project Nda-7"])
+            }
+            #expect(error?.sqlState == "23505")
+            #expect(error?.detail?.contains("Client Project Nda-7") == true)
+            #expect(error.map { "\($0)" }?.contains("Client Project Nda-7") == false, "\(String(describing: error))")
+            #expect(error?.description.contains("duplicate key value violates unique constraint") == true)
+        }
+    }
+
     @Test("a wrong password: clear message, no secret in it")
     func wrongPassword() async throws {
         try await PostgresCluster.withCluster { cluster in

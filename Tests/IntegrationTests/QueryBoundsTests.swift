@@ -7,7 +7,7 @@ import Testing
 /// cancellable (task cancellation sends PQcancel), on a real server.
 @Suite("libpq calls bounded and cancellable", .timeLimit(.minutes(3)))
 struct QueryBoundsTests {
-    @Test("cancelling a task blocked in a query returns within 2 s (milliseconds when the machine is idle) with CancellationError; the server stops the statement")
+    @Test("cancelling a task blocked in a query returns within 5 s (milliseconds on an idle machine) with CancellationError; the server stops the statement")
     func cancelBlockedQuery() async throws {
         try await PostgresCluster.withCluster { cluster in
             try await cluster.execute(#"CREATE TABLE "SM_Project" ("ProjectName" text)"#)
@@ -31,7 +31,7 @@ struct QueryBoundsTests {
                 let result = await task.result
                 let elapsed = ContinuousClock.now - cancelled
                 print("measured: cancel of a query blocked on a held lock returned after \(elapsed)")
-                #expect(elapsed < .seconds(2), "took \(elapsed)")
+                #expect(elapsed < .seconds(5), "took \(elapsed)")
                 #expect(throws: CancellationError.self) { try result.get() }
                 let gone = try await poll(timeout: .seconds(10)) { try await cluster.sessions(application: "laterbase-cancel-test") == 0 }
                 #expect(gone, "the server still runs the cancelled session")
@@ -50,7 +50,7 @@ struct QueryBoundsTests {
         task.cancel()
         let result = await task.result
         let elapsed = ContinuousClock.now - cancelled
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
         #expect(throws: CancellationError.self) { try result.get() }
     }
 
@@ -75,7 +75,7 @@ struct QueryBoundsTests {
                 }
                 let elapsed = ContinuousClock.now - started
                 print("measured: a statement on a held lock failed after \(elapsed) with lock_timeout 2 s")
-                #expect(elapsed >= .seconds(2) && elapsed < .seconds(5), "took \(elapsed)")
+                #expect(elapsed >= .seconds(2) && elapsed < .seconds(10), "took \(elapsed)")
                 #expect(error?.sqlState == "55P03")
                 #expect(error?.description.contains("canceling statement due to lock timeout; Laterbase's lock_timeout for this session is 2 s") == true,
                         "\(String(describing: error))")

@@ -51,15 +51,8 @@ struct StandbyLifecycleTests {
     @Test("SIGTERM during the clone stops pg_basebackup, removes the temporary directory and exits non-zero")
     func sigtermMidClone() async throws {
         try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
-            // 32 kB/s makes the ~20 MB clone take minutes: there is time to interrupt it.
-            try await StandbyProcess.withStandby(primary: primary, environment: ["STANDBY_CLONE_MAX_RATE": "32k"]) { standby in
-                try standby.start()
-                let temporary = standby.dataDirectory + ".clone-tmp"
-                // Progress reaches the log while pg_basebackup runs, not only at its end.
-                try await standby.waitUntil("clone progress in the log", timeout: .seconds(30)) {
-                    standby.log.contains("clone progress")
-                }
-                #expect(FileManager.default.fileExists(atPath: temporary))
+            try await StandbyProcess.whileCloning(primary: primary) { standby in
+                let temporary = standby.cloneTemporaryPath
                 #expect(try await primary.query("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender'").scalar != "0")
                 let sent = ContinuousClock.now
                 standby.send(SIGTERM)
@@ -210,6 +203,21 @@ struct StandbyLifecycleTests {
                 }
                 await standby.stop()
                 _ = try await runTool("/bin/umount", [standby.dataDirectory])
+            }
+        }
+    }
+
+    @Test("harness: a standby whose port another process took before postgres bound it starts again on a new port")
+    func portTakenHarness() async throws {
+        try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
+            try await StandbyProcess.withStandby(primary: primary) { standby in
+                let taken = standby.port
+                let squatter = try BlackholeListener(port: taken)
+                defer { squatter.close() }
+                try standby.start()
+                try await standby.waitUntilHealthy()
+                #expect(standby.port != taken)
+                #expect(standby.log.contains("could not bind"))
             }
         }
     }

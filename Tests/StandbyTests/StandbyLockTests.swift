@@ -53,12 +53,8 @@ struct StandbyLockTests {
     @Test("a second run during the first one's clone fails and leaves the clone alone")
     func secondRunDuringClone() async throws {
         try await PostgresCluster.withCluster(Self.primaryOptions) { primary in
-            // pg_basebackup's slowest rate: the clone takes minutes, the test only its first seconds.
-            try await StandbyProcess.withStandby(primary: primary, environment: ["STANDBY_CLONE_MAX_RATE": "32k"]) { standby in
-                try standby.start()
-                let temporary = standby.dataDirectory + ".clone-tmp"
-                let cloning = await poll(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: temporary + "/PG_VERSION") }
-                try #require(cloning, "the clone never started: \(standby.log.suffix(2000))")
+            try await StandbyProcess.whileCloning(primary: primary) { standby in
+                let temporary = standby.cloneTemporaryPath
                 let second = try await standby.command(["run"])
                 #expect(second.status == 1)
                 #expect(second.stderr.hasPrefix("PGDATA \(standby.dataDirectory) is in use by another standby-entrypoint"), "\(second.stderr)")

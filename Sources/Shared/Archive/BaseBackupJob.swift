@@ -35,7 +35,7 @@ public struct BaseBackupJob: Sendable {
         let name = ArchiveLayout.baseName(at: now)
         let temporary = layout.baseDirectory + "/" + ArchiveLayout.temporaryPrefix + name
         let final = layout.baseDirectory + "/" + name
-        guard !manager.fileExists(atPath: final) else { throw CommandFailure("base backup \(final) already exists") }
+        guard !manager.fileExists(atPath: final) else { throw ArchiveError(.badBaseBackup, "base backup \(final) already exists") }
         logger.info("base backup starting", metadata: [LogKey.host: "\(primary.host):\(primary.port)", LogKey.path: "\(final)"])
         do {
             var child = ChildProcess(try tools.require("pg_basebackup"), [
@@ -46,7 +46,7 @@ public struct BaseBackupJob: Sendable {
             try await child.run(onOutput: { _ in })
             guard let data = manager.contents(atPath: temporary + "/backup_manifest"),
                   let range = BaseBackupManifest.walRange(fromBackupManifest: data) else {
-                throw CommandFailure("pg_basebackup wrote no readable backup_manifest (PostgreSQL 13 or newer is needed for the undo window)")
+                throw ArchiveError(.baseBackupFailed, "pg_basebackup wrote no readable backup_manifest (PostgreSQL 13 or newer is needed for the undo window)")
             }
             let bytes = ((try? manager.contentsOfDirectory(atPath: temporary)) ?? []).reduce(Int64(0)) { total, file in
                 total + (((try? manager.attributesOfItem(atPath: temporary + "/" + file))?[.size] as? NSNumber)?.int64Value ?? 0)
@@ -55,7 +55,7 @@ public struct BaseBackupJob: Sendable {
                                               finishedAt: Date(), walSegmentSize: facts.0, serverVersionNumber: facts.2,
                                               serverVersion: facts.1, databases: facts.3, bytes: bytes, sourceHost: "\(primary.host):\(primary.port)")
             try SecureFile.writeAtomically(try JSONCoding.encoder.encode(manifest), to: temporary + "/" + ArchiveLayout.manifestName, mode: 0o600)
-            guard rename(temporary, final) == 0 else { throw CommandFailure("cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))") }
+            guard rename(temporary, final) == 0 else { throw ArchiveError(.baseBackupFailed, "cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))") }
             SecureFile.syncDirectory(of: final)
             logger.info("base backup finished", metadata: [LogKey.path: "\(final)", LogKey.bytes: "\(bytes)", "start_lsn": "\(range.start)"])
             return StoredBaseBackup(name: name, path: final, manifest: manifest)

@@ -4,7 +4,7 @@ import Foundation
 public enum LoopbackPort {
     public static func free() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CommandFailure("socket() failed: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ArchiveError(.system, "socket() failed: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -13,12 +13,12 @@ public enum LoopbackPort {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw CommandFailure("bind() on 127.0.0.1 failed: \(String(cString: strerror(errno)))") }
+        guard bound == 0 else { throw ArchiveError(.system, "bind() on 127.0.0.1 failed: \(String(cString: strerror(errno)))") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        guard named == 0 else { throw CommandFailure("getsockname() failed: \(String(cString: strerror(errno)))") }
+        guard named == 0 else { throw ArchiveError(.system, "getsockname() failed: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

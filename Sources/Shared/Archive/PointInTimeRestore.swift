@@ -25,7 +25,7 @@ public struct PointInTimeRestore: Sendable {
         self.user = user
     }
 
-    /// Runs the restore. Throws a one-line ``CommandFailure`` for every refusal.
+    /// Runs the restore. Throws ``ArchiveError`` (one line) for every refusal, ``RestoreError`` from the restore itself.
     public func run(database: String, at time: Date, as newDatabase: String, now: Date = Date()) async throws {
         try await job.requireNew(newDatabase)
         let snapshot = UndoWindowSnapshot(layout: layout, now: now)
@@ -33,7 +33,7 @@ public struct PointInTimeRestore: Sendable {
         let span = try snapshot.window.base(for: time).get()
         guard let base = bases.first(where: { $0.name == span.base }), let start = base.manifest.startSegment,
               let major = PostgresMajorVersion(serverVersionNumber: base.manifest.serverVersionNumber) else {
-            throw CommandFailure("the base backup for \(UndoWindow.text(time)) has an unreadable manifest")
+            throw ArchiveError(.badBaseBackup, "the base backup for \(UndoWindow.text(time)) has an unreadable manifest")
         }
         let needed = Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: time)
         let binaries = try await ServerPrograms.directory(major: major, tools: job.tools)
@@ -89,7 +89,7 @@ public struct PointInTimeRestore: Sendable {
         await scratch.stop()
         try scratch.configure(target: nil)
         guard try await startAndWait(scratch) else {
-            throw CommandFailure("the scratch server stopped during replay: \(scratch.logTail())")
+            throw ArchiveError(.replay, "the scratch server stopped during replay: \(scratch.logTail())")
         }
     }
 
@@ -101,7 +101,7 @@ public struct PointInTimeRestore: Sendable {
         } catch {
             if Task.isCancelled { throw CancellationError() }
             if Self.endedBeforeTarget(scratch) { return false }
-            throw CommandFailure("the scratch server did not start: \(scratch.logTail())")
+            throw ArchiveError(.replay, "the scratch server did not start: \(scratch.logTail())")
         }
         return try await waitForPause(scratch)
     }
@@ -119,7 +119,7 @@ public struct PointInTimeRestore: Sendable {
             try Task.checkCancellation()
             if !scratch.isRunning() {
                 if Self.endedBeforeTarget(scratch) { return false }
-                throw CommandFailure("the scratch server stopped during replay: \(scratch.logTail())")
+                throw ArchiveError(.replay, "the scratch server stopped during replay: \(scratch.logTail())")
             }
             let state = try? await PostgresConnection.withConnection(parameters) { connection in
                 // pg_is_wal_replay_paused() fails once recovery has ended.
@@ -128,7 +128,7 @@ public struct PointInTimeRestore: Sendable {
             if let row = state, row[0] == "false" || row[1] == "true" { return true }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw CommandFailure("replay did not reach the target within \(replayTimeoutSeconds) s; the scratch server was removed")
+        throw ArchiveError(.replay, "replay did not reach the target within \(replayTimeoutSeconds) s; the scratch server was removed")
     }
 
     func copyLibrary(_ database: String, from scratch: ScratchCluster, at time: Date, as newDatabase: String) async throws {
@@ -137,7 +137,7 @@ public struct PointInTimeRestore: Sendable {
             try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
         }
         guard names.contains(database) else {
-            throw CommandFailure("no library \"\(database)\" on the server at \(UndoWindow.text(time)) (libraries then: \(names.joined(separator: ", ")))")
+            throw ArchiveError(.unknownLibrary, "no library \"\(database)\" on the server at \(UndoWindow.text(time)) (libraries then: \(names.joined(separator: ", ")))")
         }
         var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8"])
         dump.connect(to: source, application: "laterbase-restore-at")

@@ -19,20 +19,20 @@ public struct ScratchCluster: Sendable {
     public static func create(in layout: ArchiveLayout, binaries: String) throws -> ScratchCluster {
         let account = SystemAccount.isRoot ? SystemAccount(named: "postgres") : nil
         if SystemAccount.isRoot && account == nil {
-            throw CommandFailure("restore --at runs a PostgreSQL server, which refuses root, and there is no postgres account to run it as")
+            throw ArchiveError(.scratch, "restore --at runs a PostgreSQL server, which refuses root, and there is no postgres account to run it as")
         }
         let manager = FileManager.default
         try manager.createDirectory(atPath: layout.scratchDirectory, withIntermediateDirectories: true)
         chmod(layout.scratchDirectory, 0o711)
         var template = Array((layout.scratchDirectory + "/restore-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw CommandFailure("cannot create a scratch folder in \(layout.scratchDirectory): \(String(cString: strerror(errno)))") }
+        guard let made = mkdtemp(&template) else { throw ArchiveError(.scratch, "cannot create a scratch folder in \(layout.scratchDirectory): \(String(cString: strerror(errno)))") }
         let root = String(cString: made)
         do {
             try manager.createDirectory(atPath: root + "/data", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             try manager.createDirectory(atPath: root + "/wal", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             if let account { try account.own(recursively: root) }
             if let account, access(layout.root, X_OK) == 0, !Self.reachable(root, by: account) {
-                throw CommandFailure("the postgres account cannot reach \(root); let it traverse BACKUP_DIR (chmod o+x \(layout.root))")
+                throw ArchiveError(.scratch, "the postgres account cannot reach \(root); let it traverse BACKUP_DIR (chmod o+x \(layout.root))")
             }
             return ScratchCluster(root: root, binaries: binaries, account: account, port: try LoopbackPort.free())
         } catch {

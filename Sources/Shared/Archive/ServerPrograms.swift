@@ -18,6 +18,6 @@ public enum ServerPrograms {
             if PostgresMajorVersion(versionText: text.replacingOccurrences(of: "postgres (PostgreSQL)", with: "")) == major { return directory }
             seen.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        throw CommandFailure("the base backup is PostgreSQL \(major), but no PostgreSQL \(major) server programs were found (looked in PG_BINDIR, \(debian) and PATH\(seen.isEmpty ? "" : "; found \(seen.joined(separator: ", "))")); install postgresql-\(major) or set PG_BINDIR")
+        throw ArchiveError(.noServerPrograms, "the base backup is PostgreSQL \(major), but no PostgreSQL \(major) server programs were found (looked in PG_BINDIR, \(debian) and PATH\(seen.isEmpty ? "" : "; found \(seen.joined(separator: ", "))")); install postgresql-\(major) or set PG_BINDIR")
     }
 }

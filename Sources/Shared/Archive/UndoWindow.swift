@@ -70,20 +70,20 @@ public struct UndoWindow: Sendable, Equatable {
     }
 
     /// The newest base backup that can restore `time`, or the one-line reason why none can.
-    public func base(for time: Date) -> Result<Span, CommandFailure> {
+    public func base(for time: Date) -> Result<Span, ArchiveError> {
         guard let oldest, let newest else {
-            return .failure(CommandFailure("the WAL archive holds no base backup yet; set WAL_ARCHIVE=on and let backup-agent run take one"))
+            return .failure(ArchiveError(.noBaseBackup, "the WAL archive holds no base backup yet; set WAL_ARCHIVE=on and let backup-agent run take one"))
         }
         if time < oldest {
-            return .failure(CommandFailure("\(Self.text(time)) is before the oldest restorable time \(Self.text(oldest)); use a dump (backup-agent list) for older states"))
+            return .failure(ArchiveError(.beforeWindow, "\(Self.text(time)) is before the oldest restorable time \(Self.text(oldest)); use a dump (backup-agent list) for older states"))
         }
         if time > newest {
-            return .failure(CommandFailure("\(Self.text(time)) is after the newest restorable time \(Self.text(newest)); the archive has no WAL that recent"))
+            return .failure(ArchiveError(.afterWindow, "\(Self.text(time)) is after the newest restorable time \(Self.text(newest)); the archive has no WAL that recent"))
         }
         if let span = spans.filter({ $0.from <= time && time <= $0.to }).max(by: { $0.from < $1.from }) {
             return .success(span)
         }
-        return .failure(CommandFailure("\(Self.text(time)) falls in a gap of the WAL archive (WAL missing, e.g. while the receiver was down); restorable: \(summary)"))
+        return .failure(ArchiveError(.inGap, "\(Self.text(time)) falls in a gap of the WAL archive (WAL missing, e.g. while the receiver was down); restorable: \(summary)"))
     }
 
     /// `2026-11-24 10:00:05 UTC – 2026-11-24 12:01:00 UTC`, spans joined by `, `.

@@ -51,13 +51,13 @@ public struct WalReceiver: Service {
             let started = ContinuousClock.now
             do {
                 guard let lock = try DirectoryLock.tryAcquire(layout.receiverLock) else {
-                    throw CommandFailure("another backup-agent is already receiving WAL into \(layout.walDirectory)")
+                    throw ArchiveError(.receiver, "another backup-agent is already receiving WAL into \(layout.walDirectory)")
                 }
                 defer { lock.release() }
                 if try await prepareSlot() || setAside { try setAsideSegments() }
                 setAside = false
                 try await stream(status: &status, restarts: restarts)
-                throw CommandFailure("pg_receivewal ended")
+                throw ArchiveError(.receiver, "pg_receivewal ended")
             } catch is CancellationError {
                 throw CancellationError()
             } catch {

@@ -71,7 +71,7 @@ public struct BackupManifest: Sendable, Codable, Equatable {
     public static func decode(_ data: Data) throws -> BackupManifest {
         let manifest = try JSONCoding.decoder.decode(BackupManifest.self, from: data)
         guard manifest.formatVersion <= currentFormat else {
-            throw CommandFailure("manifest format \(manifest.formatVersion) is newer than this backup-agent understands (\(currentFormat)); upgrade Laterbase")
+            throw BackupError(.manifestTooNew, "manifest format \(manifest.formatVersion) is newer than this backup-agent understands (\(currentFormat)); upgrade Laterbase")
         }
         return manifest
     }

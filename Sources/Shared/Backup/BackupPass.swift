@@ -27,7 +27,7 @@ public struct BackupPass: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: layout.stateDirectory, withIntermediateDirectories: true)
         } catch {
-            throw CommandFailure("cannot create \(layout.stateDirectory): \(error.localizedDescription); mount a writable volume at BACKUP_DIR (\(settings.backupDirectory))")
+            throw BackupError(.backupDirectoryUnusable, "cannot create \(layout.stateDirectory): \(error.localizedDescription); mount a writable volume at BACKUP_DIR (\(settings.backupDirectory))")
         }
         let lock = try await DirectoryLock.acquire(layout.lockFile, folder: settings.backupDirectory, timeout: lockTimeout)
         defer { lock.release() }
@@ -36,7 +36,7 @@ public struct BackupPass: Sendable {
         let pgDump = try tools.require("pg_dump")
         let versionText = try await ChildProcess(pgDump, ["--version"]).output().trimmingCharacters(in: .whitespacesAndNewlines)
         guard let major = PostgresMajorVersion(versionText: versionText) else {
-            throw CommandFailure("cannot read the version of \(pgDump) (it printed \"\(versionText)\")")
+            throw BackupError(.pgDumpUnusable, "cannot read the version of \(pgDump) (it printed \"\(versionText)\")")
         }
         let help = try await ChildProcess(pgDump, ["--help"]).output()
         let restrictKey = help.contains("--restrict-key") ? try RestrictKey.load(layout) : nil
@@ -113,9 +113,9 @@ public struct BackupPass: Sendable {
         } catch {
             let primary = settings.primary
             let reason = Self.explain(error)
-            guard !Task.isCancelled, BackupSource.isRecoveryConflict(reason),
+            guard !Task.isCancelled, BackupSource.isRecoveryConflict(error),
                   job.settings.source.host != primary.host || job.settings.source.port != primary.port else { throw error }
-            logger.warning("the standby cancelled the dump (conflict with recovery); taking it from the primary instead",
+            logger.warning("the standby ended the dump (a conflict with recovery or a lost session); taking it from the primary instead",
                            metadata: [LogKey.database: "\(database)", LogKey.host: "\(primary.host):\(primary.port)", LogKey.error: "\(reason)"])
             return try await job.reading(from: primary).run(database: database, time: time, previous: newestManifest(of: database, layout: layout))
         }

@@ -42,7 +42,7 @@ public struct BackupSupervisor: Service {
         while true {
             if !runNow {
                 guard let next = schedule.next(after: clock.now(), in: zone) else {
-                    throw CommandFailure("BACKUP_SCHEDULE \"\(schedule.expression)\" never fires; fix the expression")
+                    throw BackupError(.scheduleNeverFires, "BACKUP_SCHEDULE \"\(schedule.expression)\" never fires; fix the expression")
                 }
                 logger.info("next backup pass scheduled", metadata: ["at": "\(ISO8601DateFormatter().string(from: next))"])
                 try await clock.sleepUntil(next)

@@ -67,7 +67,7 @@ public struct DatabaseBackup: Sendable {
             logger.warning("backing up without the project list", metadata: [LogKey.database: "\(database)", LogKey.error: "\(error)"])
         }
         if let serverMajor, pgDumpVersion.major.code < serverMajor.code {
-            throw CommandFailure("pg_dump \(pgDumpVersion.major) is older than the server (PostgreSQL \(serverMajor)) and cannot dump it; install the PostgreSQL \(serverMajor) client tools (e.g. postgresql-client-\(serverMajor)) or set PG_BINDIR to them")
+            throw BackupError(.pgDumpTooOld, "pg_dump \(pgDumpVersion.major) is older than the server (PostgreSQL \(serverMajor)) and cannot dump it; install the PostgreSQL \(serverMajor) client tools (e.g. postgresql-client-\(serverMajor)) or set PG_BINDIR to them")
         }
 
         let directory = layout.directory(for: database)
@@ -83,7 +83,7 @@ public struct DatabaseBackup: Sendable {
         let started = Date()
         let fd = open(partialPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
-            throw CommandFailure("cannot create \(partialPath): \(String(cString: strerror(errno)))")
+            throw BackupError(.fileSystem, "cannot create \(partialPath): \(String(cString: strerror(errno)))")
         }
         var descriptorOpen = true
         var keepPartial = false
@@ -121,7 +121,7 @@ public struct DatabaseBackup: Sendable {
             manifest.compressedBytes = original.compressedBytes
         } else {
             guard rename(partialPath, finalPath) == 0 else {
-                throw CommandFailure("cannot rename the finished backup to \(finalPath): \(String(cString: strerror(errno)))")
+                throw BackupError(.fileSystem, "cannot rename the finished backup to \(finalPath): \(String(cString: strerror(errno)))")
             }
             keepPartial = true
         }

@@ -18,7 +18,7 @@ public final class DirectoryLock {
     public static func tryAcquire(_ path: String) throws -> DirectoryLock? {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw CommandFailure("cannot open the lock file \(path): \(String(cString: strerror(errno))); check that BACKUP_DIR is writable")
+            throw BackupError(.backupDirectoryUnusable, "cannot open the lock file \(path): \(String(cString: strerror(errno))); check that BACKUP_DIR is writable")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
@@ -38,7 +38,7 @@ public final class DirectoryLock {
             if let lock = try tryAcquire(path) { return lock }
             if ContinuousClock.now >= deadline {
                 let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-                throw CommandFailure("another backup-agent (pid \(holder)) is writing \(folder); wait for it to finish or stop it")
+                throw BackupError(.lockHeld, "another backup-agent (pid \(holder)) is writing \(folder); wait for it to finish or stop it")
             }
             try await Task.sleep(for: .milliseconds(500))
         }

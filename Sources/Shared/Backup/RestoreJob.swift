@@ -20,7 +20,7 @@ public struct RestoreJob: Sendable {
     public static func verifyChecksum(_ backup: StoredBackup) async throws -> GzipReader.Result {
         let result = try await GzipReader.read(backup.path)
         if let manifest = backup.manifest, manifest.sha256 != result.sha256 {
-            throw CommandFailure("\(backup.relativePath) does not match its manifest (SHA-256 \(result.sha256.prefix(12))…, expected \(manifest.sha256.prefix(12))…); the file is damaged: use another backup")
+            throw RestoreError(.checksumMismatch, "\(backup.relativePath) does not match its manifest (SHA-256 \(result.sha256.prefix(12))…, expected \(manifest.sha256.prefix(12))…); the file is damaged: use another backup")
         }
         return result
     }
@@ -35,23 +35,28 @@ public struct RestoreJob: Sendable {
         }
     }
 
-    /// Throws the one-line refusal when `database` is not a usable new name or already exists.
+    /// Throws ``RestoreError`` `.invalidName` or `.databaseExists` (the one-line refusal) when
+    /// `database` is not a usable new name; touches nothing.
     public func requireNew(_ database: String) async throws {
-        guard !database.isEmpty, !database.contains("\0") else { throw CommandFailure("--as needs a database name") }
+        guard !database.isEmpty, !database.contains("\0") else { throw RestoreError(.invalidName, "--as needs a database name") }
         let exists = try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
             try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.count == 1
         }
         if exists {
-            throw CommandFailure("database \"\(database)\" already exists on \(target.host):\(target.port); restore never writes into an existing library: choose a new name with --as")
+            throw RestoreError(.databaseExists, "database \"\(database)\" already exists on \(target.host):\(target.port); restore never writes into an existing library: choose a new name with --as")
         }
     }
 
     /// Creates `database` (UTF8, from template0; fails when it exists) and feeds plain SQL from
     /// `feed` into `psql --single-transaction`; drops the database again when anything fails.
-    /// `label` names the source in messages (a file name, or "Resolve at 14:34:59").
+    /// Shared by the restore of a dump file and `restore --at` (pg_dump of the scratch server).
+    /// - Parameters:
+    ///   - label: names the source in messages (a file name, or "Resolve at 2026-11-24 14:34:59 UTC").
+    ///   - logFile: the source in the log line.
+    /// - Throws: ``RestoreError`` `.failed` (dropped again) or `.failedAndLeftBehind`.
     public func restore(into database: String, label: String, logFile: String,
                         feed: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void) async throws {
-        try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
+        try await PostgresConnection.withConnection(Self.databaseDDL(target.with(database: "postgres"))) { connection in
             try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
         }
         logger.info("restoring", metadata: [LogKey.file: "\(logFile)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
@@ -64,9 +69,9 @@ public struct RestoreJob: Sendable {
             do {
                 try await drop(database)
             } catch {
-                throw CommandFailure("restore of \(label) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
+                throw RestoreError(.failedAndLeftBehind, "restore of \(label) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
             }
-            throw CommandFailure("restore of \(label) failed and \"\(database)\" was removed again: \(reason)")
+            throw RestoreError(.failed, "restore of \(label) failed and \"\(database)\" was removed again: \(reason)")
         }
     }
 
@@ -81,9 +86,18 @@ public struct RestoreJob: Sendable {
     /// On PostgreSQL 13+ `WITH (FORCE)` ends a psql session that is still closing.
     public func drop(_ database: String) async throws {
         // Not cancellable: it is the clean-up of an interrupted restore.
-        try await PostgresConnection.withConnection(target.with(database: "postgres"), cancellable: false) { connection in
+        try await PostgresConnection.withConnection(Self.databaseDDL(target.with(database: "postgres")), cancellable: false) { connection in
             let force = connection.serverVersionNumber >= 130_000 ? " WITH (FORCE)" : ""
             try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(database))\(force)")
         }
+    }
+
+    /// CREATE and DROP DATABASE wait for a checkpoint before PostgreSQL 15 (and DROP for the
+    /// sessions it ends): on a busy Resolve server that can outlast the 60 s Laterbase gives
+    /// its own statements, so these two get 10 minutes.
+    static func databaseDDL(_ parameters: ConnectionParameters) -> ConnectionParameters {
+        var generous = parameters
+        generous.statementTimeoutSeconds = 600
+        return generous
     }
 }

@@ -43,6 +43,6 @@ public struct StoredBackup: Sendable, Equatable {
         if let match = all.first(where: { $0.path == standardized || $0.relativePath == reference || $0.file == reference }) {
             return match
         }
-        throw CommandFailure("no backup \"\(reference)\" in \(layout.root); run `backup-agent list` to see the backups")
+        throw BackupError(.notFound, "no backup \"\(reference)\" in \(layout.root); run `backup-agent list` to see the backups")
     }
 }

@@ -1,6 +1,7 @@
 import CZlib
 import Crypto
 import Foundation
+import SystemPackage
 
 /// What a finished gzip file holds.
 public struct GzipSummary: Sendable, Equatable {
@@ -132,16 +133,10 @@ public actor ParallelGzipWriter {
             try emit([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
         }
         hasher.update(data: bytes)
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let result = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw GzipWriteError(errno: errno)
-                }
-                offset += result
-            }
+        do {
+            _ = try bytes.withUnsafeBytes { try FileDescriptor(rawValue: descriptor).writeAll($0) }
+        } catch let error as Errno {
+            throw GzipWriteError(errno: error.rawValue)
         }
         written += Int64(bytes.count)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SystemPackage
 
 /// A swift-log handler that writes one line per event to standard output, as text
 /// (`2026-11-24T15:00:00.123Z info backup finished db=Resolve`) or as one JSON object.
@@ -30,15 +31,8 @@ public struct LineLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let line = Self.render(format: format, time: Date(), level: event.level, label: label,
                                message: event.message.description, metadata: merged)
-        var bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { if errno == EINTR { continue }; return }
-                offset += written
-            }
-        }
+        // A log line that cannot be written (stdout closed) is dropped; logging never fails the work.
+        _ = try? Array((line + "\n").utf8).withUnsafeBytes { try FileDescriptor(rawValue: descriptor).writeAll($0) }
     }
 
     /// The line for one event, without the newline. Pure, for tests.

@@ -32,7 +32,11 @@ public struct OffsiteSync: Sendable {
     public func run() async -> Outcome {
         var ledger = UploadLedger.load(layout)
         var outcome = Outcome()
-        let pending = StoredBackup.all(in: layout).filter { !ledger.isUploaded($0) && $0.manifest != nil }.sorted { $0.time > $1.time }
+        let stored = StoredBackup.all(in: layout)
+        let pending = stored.filter { !ledger.isUploaded($0) && $0.manifest != nil }.sorted { $0.time > $1.time }
+        // Oldest first, so a chain of unchanged points copies from files offsite longest.
+        var uploaded = stored.filter { ledger.isUploaded($0) && $0.manifest != nil }.sorted { $0.time < $1.time }
+        var serverCopies: Bool?  // asked of the remote when first needed
         for backup in pending {
             if Task.isCancelled { break }
             var entry = ledger.entries[backup.relativePath] ?? UploadLedger.Entry()
@@ -41,13 +45,17 @@ public struct OffsiteSync: Sendable {
                 entry.attempts += 1
                 entry.lastAttempt = Date()
                 do {
-                    try await remote.upload(backup.path, folder: backup.folder, file: backup.file, sha256: backup.manifest?.sha256)
+                    let twin = Self.twin(of: backup, among: uploaded)
+                    if twin != nil, serverCopies == nil { serverCopies = await remote.copiesOnServer() }
+                    entry.copiedFrom = try await copy(backup, twin: serverCopies == true ? twin : nil)
                     let manifestPath = BackupLayout.manifestPath(forBackup: backup.path)
                     try await remote.upload(manifestPath, folder: backup.folder, file: (manifestPath as NSString).lastPathComponent, sha256: nil)
                     entry.uploadedAt = Date()
                     entry.lastError = nil
                     outcome.uploaded.append(backup.relativePath)
-                    logger.info("copied offsite", metadata: [LogKey.file: "\(backup.relativePath)", "remote": "\(remote.target(backup.folder, backup.file))"])
+                    uploaded.append(backup)
+                    logger.info("copied offsite", metadata: [LogKey.file: "\(backup.relativePath)", "remote": "\(remote.target(backup.folder, backup.file))",
+                                                             "server_side_copy_of": "\(entry.copiedFrom ?? "-")"])
                     break
                 } catch {
                     entry.lastError = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
@@ -67,5 +75,31 @@ public struct OffsiteSync: Sendable {
             }
         }
         return outcome
+    }
+
+    /// Copies the backup file: on the remote from `twin` when given (no upload; an upload if that
+    /// fails), else an upload. Returns the twin's name when the remote copied it.
+    private func copy(_ backup: StoredBackup, twin: StoredBackup?) async throws -> String? {
+        if let twin {
+            do {
+                try await remote.copyOnRemote(existing: twin.file, folder: backup.folder, file: backup.file,
+                                              localPath: backup.path, sha256: backup.manifest?.sha256)
+                return twin.file
+            } catch {
+                logger.notice("server-side copy failed; uploading the file instead",
+                              metadata: [LogKey.file: "\(backup.relativePath)", LogKey.error: "\(error)"])
+            }
+        }
+        try await remote.upload(backup.path, folder: backup.folder, file: backup.file, sha256: backup.manifest?.sha256)
+        return nil
+    }
+
+    /// A backup already offsite with the same bytes (an unchanged library's earlier point: same
+    /// SHA-256 and size in the same folder), or nil.
+    static func twin(of backup: StoredBackup, among uploaded: [StoredBackup]) -> StoredBackup? {
+        guard let manifest = backup.manifest, manifest.unchangedFrom != nil else { return nil }
+        return uploaded.first {
+            $0.folder == backup.folder && $0.manifest?.sha256 == manifest.sha256 && $0.manifest?.compressedBytes == manifest.compressedBytes
+        }
     }
 }

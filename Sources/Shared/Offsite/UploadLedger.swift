@@ -7,6 +7,8 @@ public struct UploadLedger: Sendable, Codable, Equatable {
         public var attempts: Int = 0
         public var lastError: String?
         public var lastAttempt: Date?
+        /// The file already offsite that the remote copied into this one (no upload).
+        public var copiedFrom: String?
         public init() {}
     }
 

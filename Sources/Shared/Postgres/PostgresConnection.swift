@@ -140,11 +140,12 @@ public final class PostgresConnection {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
                 ?? String(cString: PQresultErrorMessage(result))
-            let detail = PQresultErrorField(result, Int32(UInt8(ascii: "D"))).map { " (\(String(cString: $0)))" } ?? ""
+            // The server's DETAIL can quote row values (a duplicate key): kept apart, never in the description.
+            let detail = PQresultErrorField(result, Int32(UInt8(ascii: "D"))).map { PostgresError.clean(String(cString: $0), password: parameters.password) }
             let cancelled = state == "57014" && cancellation?.isCancelled == true
             throw PostgresError(kind: cancelled ? .cancelled : .query, sqlState: state,
-                                message: PostgresError.clean(primary + detail + bound(for: state), password: parameters.password),
-                                target: parameters.description)
+                                message: PostgresError.clean(primary + bound(for: state), password: parameters.password),
+                                target: parameters.description, detail: detail)
         }
     }
 

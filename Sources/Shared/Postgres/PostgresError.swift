@@ -25,12 +25,16 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// `user@host:port/db` the error came from.
     public let target: String
+    /// The server's DETAIL line, which can quote row values: for code that needs it, never
+    /// part of ``description`` (so never in a log line, the state file or a message).
+    public let detail: String?
 
-    public init(kind: Kind, sqlState: String?, message: String, target: String) {
+    public init(kind: Kind, sqlState: String?, message: String, target: String, detail: String? = nil) {
         self.kind = kind
         self.sqlState = sqlState
         self.message = message
         self.target = target
+        self.detail = detail
     }
 
     public var description: String {

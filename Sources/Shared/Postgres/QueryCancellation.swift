@@ -2,7 +2,7 @@ import CLibPQ
 import Foundation
 
 /// Lets another thread stop what one connection is doing. ``PostgresConnection/withConnection(_:cancellable:_:)``
-/// runs libpq's blocking calls on a dispatch thread and calls ``cancel()`` from its task-cancellation
+/// runs libpq's blocking calls on a thread of their own and calls ``cancel()`` from its task-cancellation
 /// handler: the flag is set (the connect loop and every later statement check it) and libpq's cancel
 /// request (`PQcancel`, which is thread-safe) is sent for the statement that runs at that moment —
 /// again every half second, up to ten seconds, while the connection is still in use, so a request

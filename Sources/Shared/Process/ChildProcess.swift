@@ -170,10 +170,15 @@ public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
     public let tool: String
     /// `exited(1)`, `unhandledException(15)`, … or nil when it did not start.
     public let status: String?
+    /// The tail of its standard error, unfiltered (for code that looks for a known message).
     public let stderr: String
 
+    /// The tool, how it ended and the last lines it printed — without the server's `DETAIL:`
+    /// lines, which can quote row values (a duplicate key during a restore).
     public var description: String {
-        let said = stderr.split(whereSeparator: \.isNewline).suffix(6).joined(separator: " | ")
+        let said = stderr.split(whereSeparator: \.isNewline)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("DETAIL:") }
+            .suffix(6).joined(separator: " | ")
         let how = status.map { "failed (\($0))" } ?? "failed"
         return said.isEmpty ? "\(tool) \(how)" : "\(tool) \(how): \(said)"
     }

@@ -30,13 +30,13 @@ public struct ControlData: Sendable, Equatable {
     }
 
     /// Runs `pg_controldata` on `dataDirectory`.
-    /// - Throws: ``ChildProcessError`` when it fails, a ``CommandFailure`` when its output is unreadable.
+    /// - Throws: ``ChildProcessError`` when it fails, a ``StandbyError`` when its output is unreadable.
     public static func read(dataDirectory: String, tools: PostgresTools) async throws -> ControlData {
         var child = ChildProcess(try tools.require("pg_controldata"), [dataDirectory])
         child.environment = ["LC_ALL": "C", "LANG": "C"]
         let output = try await child.output()
         guard let data = parse(output) else {
-            throw CommandFailure("pg_controldata \(dataDirectory) printed no system identifier; the data directory may be damaged")
+            throw StandbyError(.unreadableToolOutput, "pg_controldata \(dataDirectory) printed no system identifier; the data directory may be damaged")
         }
         return data
     }

@@ -48,17 +48,17 @@ public struct DataDirectory: Sendable {
     public func createPrivateDirectory(owner: SystemAccount?) throws {
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if mkdir(privatePath, 0o700) != 0 && errno != EEXIST {
-            throw CommandFailure("cannot create \(privatePath): \(String(cString: strerror(errno))); the directory holding PGDATA must be writable")
+            throw StandbyError(.fileSystem, "cannot create \(privatePath): \(String(cString: strerror(errno))); the directory holding PGDATA must be writable")
         }
         var info = stat()
         guard lstat(privatePath, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw CommandFailure("\(privatePath) exists but is not a directory; move it away (standby-entrypoint keeps its passfile there)")
+            throw StandbyError(.fileSystem, "\(privatePath) exists but is not a directory; move it away (standby-entrypoint keeps its passfile there)")
         }
         if let owner, lchown(privatePath, owner.uid, owner.gid) != 0 {
-            throw CommandFailure("cannot give \(privatePath) to \(owner.name): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot give \(privatePath) to \(owner.name): \(String(cString: strerror(errno)))")
         }
         guard chmod(privatePath, 0o700) == 0 else {
-            throw CommandFailure("cannot chmod 0700 \(privatePath): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot chmod 0700 \(privatePath): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -107,7 +107,7 @@ public struct DataDirectory: Sendable {
     public func moveAside(at date: Date = Date()) throws -> String {
         let target = asidePath(at: date)
         guard rename(path, target) == 0 else {
-            throw CommandFailure("cannot move \(path) aside to \(target): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot move \(path) aside to \(target): \(String(cString: strerror(errno)))")
         }
         SecureFile.syncDirectory(of: path)
         return target
@@ -141,15 +141,15 @@ public struct DataDirectory: Sendable {
         let manager = FileManager.default
         for entry in try manager.contentsOfDirectory(atPath: inPlaceClonePath) {
             guard rename(inPlaceClonePath + "/" + entry, path + "/" + entry) == 0 else {
-                throw CommandFailure("cannot move \(entry) from \(inPlaceClonePath) into \(path): \(String(cString: strerror(errno)))")
+                throw StandbyError(.fileSystem, "cannot move \(entry) from \(inPlaceClonePath) into \(path): \(String(cString: strerror(errno)))")
             }
         }
         guard rmdir(inPlaceClonePath) == 0 else {
-            throw CommandFailure("cannot remove \(inPlaceClonePath): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot remove \(inPlaceClonePath): \(String(cString: strerror(errno)))")
         }
         SecureFile.syncDirectory(of: path + "/PG_VERSION")
         guard unlink(inPlaceMarkerPath) == 0 else {
-            throw CommandFailure("cannot remove \(inPlaceMarkerPath): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot remove \(inPlaceMarkerPath): \(String(cString: strerror(errno)))")
         }
         SecureFile.syncDirectory(of: inPlaceMarkerPath)
     }
@@ -163,7 +163,7 @@ public struct DataDirectory: Sendable {
             if FileManager.default.fileExists(atPath: lostFound) { rmdir(lostFound) }
         }
         guard rename(cloneTemporaryPath, path) == 0 else {
-            throw CommandFailure("cannot rename \(cloneTemporaryPath) to \(path): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot rename \(cloneTemporaryPath) to \(path): \(String(cString: strerror(errno)))")
         }
         SecureFile.syncDirectory(of: path)
     }

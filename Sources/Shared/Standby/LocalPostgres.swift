@@ -3,11 +3,11 @@ import Foundation
 /// The local PostgreSQL server programs.
 public enum LocalPostgres {
     /// The major version of `binary` from `postgres --version`.
-    /// - Throws: ``CommandFailure`` when the output names no version.
+    /// - Throws: ``StandbyError`` when the output names no version.
     public static func majorVersion(binary: String) async throws -> PostgresMajorVersion {
         let text = try await ChildProcess(binary, ["--version"]).output()
         guard let version = PostgresMajorVersion(versionText: text) else {
-            throw CommandFailure("\(binary) --version printed no version: \(text.prefix(200))")
+            throw StandbyError(.unreadableToolOutput, "\(binary) --version printed no version: \(text.prefix(200))")
         }
         return version
     }

@@ -44,7 +44,7 @@ public enum PostgresExec {
         let cEnvironment = envp.map { strdup($0) } + [nil]
         execve(binary, cArguments, cEnvironment)
         let reason = String(cString: strerror(errno))
-        throw CommandFailure("cannot exec \(binary): \(reason)")
+        throw StandbyError(.exec, "cannot exec \(binary): \(reason)")
     }
 
     static func dropPrivileges(to account: SystemAccount) throws {
@@ -52,7 +52,7 @@ public enum PostgresExec {
         guard setgid(account.gid) == 0 else { throw failure("setgid") }
         guard setuid(account.uid) == 0 else { throw failure("setuid") }
         guard getuid() == account.uid, geteuid() == account.uid, setuid(0) != 0 else {
-            throw CommandFailure("dropping root privileges to \(account.name) did not stick; refusing to start postgres")
+            throw StandbyError(.privileges, "dropping root privileges to \(account.name) did not stick; refusing to start postgres")
         }
     }
 
@@ -66,7 +66,7 @@ public enum PostgresExec {
         pthread_sigmask(SIG_SETMASK, &empty, nil)
     }
 
-    private static func failure(_ call: String) -> CommandFailure {
-        CommandFailure("\(call) failed while dropping root privileges: \(String(cString: strerror(errno)))")
+    private static func failure(_ call: String) -> StandbyError {
+        StandbyError(.privileges, "\(call) failed while dropping root privileges: \(String(cString: strerror(errno)))")
     }
 }

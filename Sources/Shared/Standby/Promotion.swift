@@ -19,22 +19,22 @@ public struct Promotion: Sendable {
     }
 
     /// Promotes and returns the lines to print.
-    /// - Throws: ``CommandFailure`` saying why it refused or what went wrong.
+    /// - Throws: ``StandbyError`` saying why it refused or what went wrong.
     public func run(logger: Logger) async throws -> [String] {
         let local = LocalServer.parameters(settings, timeoutSeconds: 5)
         let state: ReplicationState
         do {
             state = try await LocalServer.replicationState(settings)
         } catch {
-            throw CommandFailure("cannot reach the standby's server on 127.0.0.1:\(settings.localPort) to promote it: \(error)")
+            throw StandbyError(.localServerUnreachable, "cannot reach the standby's server on 127.0.0.1:\(settings.localPort) to promote it: \(error)")
         }
         guard state.inRecovery else {
-            throw CommandFailure("this server is not a standby (it is already a primary): nothing to promote")
+            throw StandbyError(.notAStandby, "this server is not a standby (it is already a primary): nothing to promote")
         }
         let primary = "\(settings.primary.host):\(settings.primary.port)"
         let answer = await primaryAnswers()
         if let answer, !force {
-            throw CommandFailure("the primary at \(primary) still answers (\(answer)); promoting now would leave two primaries that drift apart. "
+            throw StandbyError(.primaryStillAnswers, "the primary at \(primary) still answers (\(answer)); promoting now would leave two primaries that drift apart. "
                 + "Stop PostgreSQL on the Resolve server (or make sure it is gone for good), then promote again; --force promotes anyway")
         }
         if answer != nil {
@@ -46,7 +46,7 @@ public struct Promotion: Sendable {
         let timeline = try await PostgresConnection.withConnection(promoting) { connection -> Int? in
             let promoted = try connection.query("SELECT pg_promote(wait => true, wait_seconds => $1::int)", [String(seconds)]).scalar
             guard promoted == "t" else {
-                throw CommandFailure("pg_promote did not finish within \(seconds) s; look at the standby's log")
+                throw StandbyError(.promotionTimeout, "pg_promote did not finish within \(seconds) s; look at the standby's log")
             }
             // Writable means out of recovery and able to write WAL: a temporary table proves it.
             let deadline = Date().addingTimeInterval(TimeInterval(seconds))
@@ -61,7 +61,7 @@ public struct Promotion: Sendable {
                         if Date() > deadline { throw error }
                     }
                 } else if Date() > deadline {
-                    throw CommandFailure("the server is still in recovery \(seconds) s after pg_promote")
+                    throw StandbyError(.promotionTimeout, "the server is still in recovery \(seconds) s after pg_promote")
                 }
                 usleep(200_000)
             }

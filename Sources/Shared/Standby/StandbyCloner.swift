@@ -40,13 +40,13 @@ public struct StandbyCloner: Sendable {
         }
         let failures = checks.filter { $0.outcome == .fail && $0.name != "password" }
         if !failures.isEmpty {
-            throw CommandFailure("the primary is not ready for a standby: " + failures.map(\.line).joined(separator: " | "))
+            throw StandbyError(.primaryNotReady, "the primary is not ready for a standby: " + failures.map(\.line).joined(separator: " | "))
         }
         return facts
     }
 
     /// Clones the primary into `PGDATA`, which must be absent or an empty directory.
-    /// - Throws: ``CommandFailure`` with the reason and the fix; `CancellationError` or a
+    /// - Throws: ``StandbyError`` with the reason and the fix; `CancellationError` or a
     ///   ``ChildProcessError`` when stopped.
     public func clone() async throws {
         let data = DataDirectory(path: settings.dataDirectory)
@@ -79,8 +79,8 @@ public struct StandbyCloner: Sendable {
             unlink(data.passfilePath)
             if createdSlot { await dropSlot() }
             if error is CancellationError || Task.isCancelled { throw error }
-            if let failure = error as? CommandFailure { throw failure }
-            throw CommandFailure("cloning the primary at \(target) failed, nothing was kept: \(error)")
+            if let failure = error as? StandbyError { throw failure }
+            throw StandbyError(.cloneFailed, "cloning the primary at \(target) failed, nothing was kept: \(error)")
         }
         logger.info("the standby's data directory is ready", metadata: [LogKey.path: "\(data.path)"])
     }
@@ -94,10 +94,10 @@ public struct StandbyCloner: Sendable {
             try SecureFile.writeAtomically(Data(), to: data.inPlaceMarkerPath, mode: 0o600)
         }
         guard mkdir(temporary, 0o700) == 0 else {
-            throw CommandFailure("cannot create \(temporary): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
         if let account, chown(temporary, account.uid, account.gid) != 0 {
-            throw CommandFailure("cannot give \(temporary) to \(account.name): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot give \(temporary) to \(account.name): \(String(cString: strerror(errno)))")
         }
         let backup = BaseBackup(primary: settings.primary, slotName: settings.slotName, options: options, tools: tools, account: account)
         try await backup.run(into: temporary, logger: logger)
@@ -117,7 +117,7 @@ public struct StandbyCloner: Sendable {
             guard facts.isUnreachable, let error = facts.connectionError else { return facts }
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero {
-                throw CommandFailure("the primary at \(target) did not answer for \(options.retrySeconds) s (STANDBY_CLONE_RETRY_SECONDS), "
+                throw StandbyError(.primaryUnreachable, "the primary at \(target) did not answer for \(options.retrySeconds) s (STANDBY_CLONE_RETRY_SECONDS), "
                     + "so there is nothing to clone: \(error.message); fix: \(preflight.connectionFix(error))")
             }
             let wait = min(Duration.seconds(delay), remaining)

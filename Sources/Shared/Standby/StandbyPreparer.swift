@@ -5,7 +5,7 @@ import Logging
 /// boot (check the data directory against the primary, refresh the connection settings),
 /// moving a mismatched directory aside under `STANDBY_RECLONE=auto`.
 ///
-/// Never deletes a data directory. Throws ``CommandFailure`` with the reason and the fix.
+/// Never deletes a data directory. Throws ``StandbyError`` with the reason and the fix.
 public struct StandbyPreparer: Sendable {
     public var settings: StandbySettings
     public var options: StandbyCloneOptions
@@ -48,7 +48,7 @@ public struct StandbyPreparer: Sendable {
             logger.info("no data directory yet: first boot", metadata: [LogKey.path: "\(data.path)"])
             try await cloner(preflight).clone()
         case .foreign:
-            throw CommandFailure("PGDATA \(data.path) cannot be read or holds files but no PostgreSQL data directory (no PG_VERSION); "
+            throw StandbyError(.notADataDirectory, "PGDATA \(data.path) cannot be read or holds files but no PostgreSQL data directory (no PG_VERSION); "
                 + "nothing was changed: make it readable by root, move those files elsewhere, or point PGDATA at an empty directory")
         case .standby(let version):
             try await laterBoot(data: data, version: version, isStandby: true, localVersion: localVersion, postgres: postgres, preflight: preflight)
@@ -77,7 +77,7 @@ public struct StandbyPreparer: Sendable {
             let why = error.map { "\($0.message); fix: \(preflight.connectionFix($0))" } ?? "unknown reason"
             let autoConf = (try? String(contentsOfFile: data.path + "/postgresql.auto.conf", encoding: .utf8)) ?? ""
             guard isStandby || autoConf.contains(ConfigFileText.managedMarker) else {
-                throw CommandFailure("PGDATA \(data.path) holds a primary's data directory that standby-entrypoint never configured, "
+                throw StandbyError(.foreignPrimary, "PGDATA \(data.path) holds a primary's data directory that standby-entrypoint never configured, "
                     + "and the primary at \(target) does not answer to compare it with; nothing was changed: point PGDATA at the standby's "
                     + "data directory or an empty one")
             }
@@ -99,7 +99,7 @@ public struct StandbyPreparer: Sendable {
         }
         if !isStandby {
             if let local = control.timeline, local > identity.timeline {
-                throw CommandFailure("PGDATA \(data.path) was promoted (timeline \(local)) and has changes the answering old primary at \(target) "
+                throw StandbyError(.promotedAhead, "PGDATA \(data.path) was promoted (timeline \(local)) and has changes the answering old primary at \(target) "
                     + "(timeline \(identity.timeline)) lacks; refusing to start it as a standby or to replace it, whatever STANDBY_RECLONE says: "
                     + "stop the old primary (or point PRIMARY_HOST elsewhere) and restart, then rebuild the old server from this one")
             }
@@ -140,11 +140,11 @@ public struct StandbyPreparer: Sendable {
     private func mismatch(_ reason: String, data: DataDirectory, preflight: Preflight) async throws {
         switch settings.reclone {
         case .never:
-            throw CommandFailure("\(reason). STANDBY_RECLONE=never, so nothing was changed: set STANDBY_RECLONE=auto to move it aside "
+            throw StandbyError(.mismatch, "\(reason). STANDBY_RECLONE=never, so nothing was changed: set STANDBY_RECLONE=auto to move it aside "
                 + "to \(data.path).old-<time> and clone the primary again, or move it away yourself")
         case .auto:
             guard !data.isMountPoint() else {
-                throw CommandFailure("\(reason). STANDBY_RECLONE=auto cannot move PGDATA \(data.path) aside because it is a mounted volume; "
+                throw StandbyError(.mismatchOnMountPoint, "\(reason). STANDBY_RECLONE=auto cannot move PGDATA \(data.path) aside because it is a mounted volume; "
                     + "nothing was changed: set PGDATA to a directory inside the volume (e.g. \(data.path)/pgdata) or move the old files away yourself")
             }
             // Only move the working directory aside once a new clone can start.
@@ -164,7 +164,7 @@ public struct StandbyPreparer: Sendable {
     private func fixOwnership(_ data: DataDirectory) throws {
         if let account { try account.own(recursively: data.path) }
         guard chmod(data.path, 0o700) == 0 else {
-            throw CommandFailure("cannot chmod 0700 \(data.path): \(String(cString: strerror(errno)))")
+            throw StandbyError(.fileSystem, "cannot chmod 0700 \(data.path): \(String(cString: strerror(errno)))")
         }
     }
 }

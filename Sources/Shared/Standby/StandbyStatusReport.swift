@@ -32,13 +32,13 @@ public struct StandbyStatusReport: Codable, Sendable, Equatable {
     public var primarySlot: PrimarySlot?
     public var warnings: [String]
 
-    /// Assembles the report. Pure: `state` nil with `localError` when the local server did not
-    /// answer; `slotFacts` only meaningful when `primaryReachable`.
+    /// Assembles the report. Pure: `state` nil with `localError` (the whole health line) when the
+    /// local server's state could not be read; `slotFacts` only meaningful when `primaryReachable`.
     public static func build(settings: StandbySettings, state: ReplicationState?, localError: String?,
                              primaryReachable: Bool, slotLooked: Bool, slotFacts: SlotFacts?) -> StandbyStatusReport {
         let primary = "\(settings.primary.host):\(settings.primary.port)"
         let verdict = state.map { HealthVerdict.judge($0, maxLagSeconds: settings.healthMaxLagSeconds, primary: primary) }
-            ?? HealthVerdict(healthy: false, line: "unhealthy: the standby's server does not answer on 127.0.0.1:\(settings.localPort): \(localError ?? "unknown error")")
+            ?? HealthVerdict(healthy: false, line: localError ?? "unhealthy: the standby's server does not answer on 127.0.0.1:\(settings.localPort)")
         var report = StandbyStatusReport(
             role: state.map { $0.inRecovery ? "standby" : "primary" } ?? "down",
             healthy: verdict.healthy, health: verdict.line, primary: primary, primaryReachable: primaryReachable,

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SystemPackage
 
 /// Writes files so that readers only ever see a complete file with the final permissions.
 public enum SecureFile {
@@ -20,13 +21,10 @@ public enum SecureFile {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw posixError("chmod", temporary) }
             if let owner, fchown(fd, owner.uid, owner.gid) != 0 { throw posixError("chown", temporary) }
-            try data.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 { if errno == EINTR { continue }; throw posixError("write", temporary) }
-                    offset += written
-                }
+            do {
+                _ = try data.withUnsafeBytes { try FileDescriptor(rawValue: fd).writeAll($0) }
+            } catch let error as Errno {
+                throw posixError("write", temporary, code: error.rawValue)
             }
             guard fsync(fd) == 0 else { throw posixError("fsync", temporary) }
         }
@@ -56,9 +54,8 @@ public enum SecureFile {
         close(fd)
     }
 
-    static func posixError(_ operation: String, _ path: String) -> any Error {
-        let code = errno
-        return NSError(domain: NSPOSIXErrorDomain, code: Int(code),
+    static func posixError(_ operation: String, _ path: String, code: Int32 = errno) -> any Error {
+        NSError(domain: NSPOSIXErrorDomain, code: Int(code),
                        userInfo: [NSLocalizedDescriptionKey: "cannot \(operation) \(path): \(String(cString: strerror(code)))"])
     }
 }

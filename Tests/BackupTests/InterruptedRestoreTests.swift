@@ -1,0 +1,43 @@
+import Foundation
+import LaterbaseTestSupport
+import Testing
+@testable import Shared
+
+/// `backup-agent restore` stopped by a signal while psql feeds the new database: the real binary,
+/// a real server, a library large enough that the signal lands mid-restore.
+@Suite("backup-agent restore interrupted", .timeLimit(.minutes(4)))
+struct InterruptedRestoreTests {
+    @Test("SIGTERM mid-restore: psql stopped, the new database dropped, exit 1 with one line; the original untouched")
+    func interrupted() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            let agent = try AgentHarness(cluster: cluster)
+            defer { agent.remove() }
+            try await cluster.createDatabase("Resolve")
+            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 20, blobKilobytes: 1024)
+            try #require(try await agent.run(["backup"]).status == 0)
+            let file = try #require(agent.backups(of: "Resolve").first)
+            let original = try await ResolveFixture.digests(cluster, database: "Resolve")
+            let errors = agent.backupDirectory + "-stderr"
+            defer { unlink(errors) }
+
+            let process = try agent.start(["restore", file, "--as", "Resolve Interrupted"], errors: errors)
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let feeding = await poll(timeout: .seconds(60), every: .milliseconds(20)) {
+                (try? await cluster.sessions(application: "laterbase-restore")) ?? 0 > 0
+            }
+            try #require(feeding, "psql never started feeding the new database")
+            let elapsed = try #require(await process.signalAndTime(SIGTERM), "still running 30 s after SIGTERM")
+            print("measured: backup-agent restore exited \(process.terminationStatus) \(elapsed) after SIGTERM")
+            let stderr = try String(contentsOfFile: errors, encoding: .utf8)
+            #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(stderr)")
+            #expect(stderr.hasPrefix("stopped by SIGTERM during the restore: restore of \(file) failed and \"Resolve Interrupted\" was removed again"),
+                    "\(stderr)")
+            #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
+            #expect(elapsed < .seconds(15), "took \(elapsed)")
+            let left = try await cluster.query("SELECT count(*) FROM pg_database WHERE datname = 'Resolve Interrupted'").scalar
+            #expect(left == "0", "the half-restored database was left behind")
+            #expect(try await cluster.sessions(application: "laterbase-restore") == 0)
+            #expect(try await ResolveFixture.digests(cluster, database: "Resolve") == original)
+        }
+    }
+}
