@@ -79,6 +79,7 @@ public struct PointInTimeRestore: Sendable {
     func replay(_ base: StoredBaseBackup, _ wal: [WalFile], into scratch: ScratchCluster, target: Date) async throws {
         try await scratch.unpack(base)
         try await scratch.stage(wal)
+        try scratch.stageHistory(from: layout)
         try scratch.configure(target: target)
         if try await startAndWait(scratch) { return }
         // Replay reached the end of the archive before any commit after TIME: PostgreSQL 13+

@@ -28,6 +28,10 @@ public struct ScratchCluster: Sendable {
         guard let made = mkdtemp(&template) else { throw ArchiveError(.scratch, "cannot create a scratch folder in \(layout.scratchDirectory): \(String(cString: strerror(errno)))") }
         let root = String(cString: made)
         do {
+            // The server's socket lives in `root`; a Unix socket path holds at most 107 bytes.
+            guard (root + "/.s.PGSQL.65535.lock").utf8.count <= 107 else {
+                throw ArchiveError(.scratch, "BACKUP_DIR \(layout.root) is too long a path for the scratch server's socket (\(root)); use a BACKUP_DIR of at most 60 characters")
+            }
             try manager.createDirectory(atPath: root + "/data", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             try manager.createDirectory(atPath: root + "/wal", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             if let account { try account.own(recursively: root) }
@@ -82,6 +86,17 @@ public struct ScratchCluster: Sendable {
             if let account { _ = lchown(target, account.uid, account.gid) }
             chmod(target, 0o600)
             await Task.yield()
+        }
+    }
+
+    /// Copies the archive's timeline history files (`00000002.history`, written by pg_receivewal
+    /// when the primary changed timeline, e.g. after a promote), so replay can follow the switch.
+    public func stageHistory(from layout: ArchiveLayout) throws {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.walDirectory)) ?? [] where name.hasSuffix(".history") {
+            let target = walDirectory + "/" + name
+            try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.copyItem(atPath: layout.walDirectory + "/" + name, toPath: target)
+            if let account { _ = lchown(target, account.uid, account.gid) }
         }
     }
 
