@@ -89,16 +89,22 @@ struct ArchiveHarness {
         try await cluster.query("SELECT count(*) FROM pg_database WHERE datname = $1", [name]).scalar == "1"
     }
 
+    /// SQL on the library "Resolve" of the test cluster, or of `server` (a promoted standby).
+    func execute(_ script: String, on server: ConnectionParameters? = nil) async throws {
+        let target = (server ?? cluster.parameters()).with(database: "Resolve")
+        try await PostgresConnection.withConnection(target) { _ = try $0.simpleQuery(script) }
+    }
+
     /// Adds a timeline with `items` clips to the first project; returns the timeline's id.
-    func addTimeline(_ name: String, items: Int = 3) async throws -> String {
+    func addTimeline(_ name: String, items: Int = 3, on server: ConnectionParameters? = nil) async throws -> String {
         let id = UUID().uuidString.lowercased()
-        try await cluster.execute("""
+        try await execute("""
             BEGIN;
             INSERT INTO "Sm2Timeline" VALUES ('\(id)', '\(name)', NULL);
             INSERT INTO "SM_Project_Sm2Timeline" SELECT "SM_Project_id", '\(id)' FROM "SM_Project" ORDER BY "ProjectName" LIMIT 1;
             INSERT INTO "Sm2TiItem" SELECT gen_random_uuid(), '\(id)', 'clip ' || i FROM generate_series(1, \(items)) i;
             COMMIT;
-            """, database: "Resolve")
+            """, on: server)
         return id
     }
 
@@ -113,10 +119,12 @@ struct ArchiveHarness {
             """, database: "Resolve")
     }
 
-    /// Clips of a timeline in `database` (0 when it is gone).
-    func clips(_ id: String, in database: String) async throws -> Int {
-        let result = try await cluster.query(#"SELECT count(*) FROM "Sm2TiItem" i JOIN "SM_Project_Sm2Timeline" l ON l."DbAssociate" = i."Timeline" WHERE i."Timeline" = $1"#,
-                                             [id], database: database)
+    /// Clips of a timeline in `database` (0 when it is gone), on the test cluster or `server`.
+    func clips(_ id: String, in database: String, on server: ConnectionParameters? = nil) async throws -> Int {
+        let target = (server ?? cluster.parameters()).with(database: database)
+        let result = try await PostgresConnection.withConnection(target) { connection in
+            try connection.query(#"SELECT count(*) FROM "Sm2TiItem" i JOIN "SM_Project_Sm2Timeline" l ON l."DbAssociate" = i."Timeline" WHERE i."Timeline" = $1"#, [id])
+        }
         return Int(result.scalar ?? "") ?? -1
     }
 
