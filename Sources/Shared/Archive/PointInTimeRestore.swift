@@ -37,7 +37,12 @@ public struct PointInTimeRestore: Sendable {
         }
         let needed = Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: time)
         let binaries = try await ServerPrograms.directory(major: major, tools: job.tools)
-        let scratch = try ScratchCluster.create(in: layout, binaries: binaries)
+        await ScratchCluster.removeAbandoned(in: layout)
+        let (scratch, lock) = try ScratchCluster.create(in: layout, binaries: binaries)
+        defer {
+            lock?.release()
+            unlink(scratch.root + ".lock")
+        }
         logger.info("restoring to a point in time", metadata: [
             LogKey.database: "\(database)", "at": "\(UndoWindow.text(time))", "base": "\(base.name)",
             "segments": "\(needed.count)", LogKey.path: "\(scratch.root)",

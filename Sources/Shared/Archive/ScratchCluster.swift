@@ -15,8 +15,27 @@ public struct ScratchCluster: Sendable {
     public var walDirectory: String { root + "/wal" }
     public var logFile: String { root + "/server.log" }
 
-    /// Makes the folder. As root the server runs as `postgres`, which must be able to reach it.
-    public static func create(in layout: ArchiveLayout, binaries: String) throws -> ScratchCluster {
+    /// Holds the scratch folder's lock (`<root>.lock`) for the restore's lifetime: a folder
+    /// whose lock nobody holds was left by a restore that was killed (SIGKILL, power loss).
+    public static func lock(_ root: String) throws -> DirectoryLock? { try DirectoryLock.tryAcquire(root + ".lock") }
+
+    /// Stops and removes scratch servers of restores that died without cleaning up (their
+    /// lock is free). Never touches a running restore's folder.
+    public static func removeAbandoned(in layout: ArchiveLayout) async {
+        let manager = FileManager.default
+        for entry in (try? manager.contentsOfDirectory(atPath: layout.scratchDirectory)) ?? [] where entry.hasPrefix("restore-") && !entry.hasSuffix(".lock") {
+            let root = layout.scratchDirectory + "/" + entry
+            guard let lock = try? lock(root) else { continue }
+            let abandoned = ScratchCluster(root: root, binaries: "", account: nil, port: 0)
+            await abandoned.remove()
+            unlink(root + ".lock")
+            lock.release()
+        }
+    }
+
+    /// Makes the folder and takes its lock (hold it until ``remove()``). As root the server runs
+    /// as `postgres`, which must be able to reach the folder.
+    public static func create(in layout: ArchiveLayout, binaries: String) throws -> (ScratchCluster, DirectoryLock?) {
         let account = SystemAccount.isRoot ? SystemAccount(named: "postgres") : nil
         if SystemAccount.isRoot && account == nil {
             throw ArchiveError(.scratch, "restore --at runs a PostgreSQL server, which refuses root, and there is no postgres account to run it as")
@@ -27,6 +46,7 @@ public struct ScratchCluster: Sendable {
         var template = Array((layout.scratchDirectory + "/restore-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw ArchiveError(.scratch, "cannot create a scratch folder in \(layout.scratchDirectory): \(String(cString: strerror(errno)))") }
         let root = String(cString: made)
+        let lock = try? Self.lock(root)
         do {
             // The server's socket lives in `root`; a Unix socket path holds at most 107 bytes.
             guard (root + "/.s.PGSQL.65535.lock").utf8.count <= 107 else {
@@ -38,9 +58,10 @@ public struct ScratchCluster: Sendable {
             if let account, access(layout.root, X_OK) == 0, !Self.reachable(root, by: account) {
                 throw ArchiveError(.scratch, "the postgres account cannot reach \(root); let it traverse BACKUP_DIR (chmod o+x \(layout.root))")
             }
-            return ScratchCluster(root: root, binaries: binaries, account: account, port: try LoopbackPort.free())
+            return (ScratchCluster(root: root, binaries: binaries, account: account, port: try LoopbackPort.free()), lock)
         } catch {
             try? manager.removeItem(atPath: root)
+            unlink(root + ".lock")
             throw error
         }
     }
