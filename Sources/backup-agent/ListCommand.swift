@@ -12,7 +12,15 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "Only backups holding a project of this name (case-insensitive), with its last-modified time in each.")
     var project: String?
 
+    @Option(help: "With --project: the project as it was at this moment, from the WAL archive (e.g. \"2026-11-24 14:34:59\", in TZ).")
+    var at: String?
+
+    func validate() throws {
+        if at != nil && (project == nil || json) { throw ValidationError("--at goes with --project NAME (and not with --json)") }
+    }
+
     func run() async throws {
+        if let at, let project { return try await listAt(at, project: project) }
         try await runReporting {
             let agent = try AgentContext.load(logging: false)
             let layout = agent.layout
@@ -27,6 +35,22 @@ struct ListCommand: AsyncParsableCommand {
                 print(BackupListing.table(rows, offsite: offsite, project: project))
             }
             if !json && project == nil, let undo = agent.undoWindowListing() { print("\n" + undo) }
+        }
+    }
+
+    /// `list --project NAME --at TIME`: the project's folder and last-saved time at that moment.
+    private func listAt(_ at: String, project: String) async throws {
+        try await runReporting {
+            let agent = try AgentContext.load(logging: false)
+            guard let time = RestoreTime.parse(at, zone: agent.zone) else {
+                throw CommandFailure("--at \"\(at)\" is not a time; write it like \"2026-11-24 14:34:59\" (in TZ \(agent.zone.identifier)) or add Z / +01:00",
+                                     exitCode: .usage)
+            }
+            let lookup = agent.pointInTimeRestore()
+            let found = try await TerminationSignals.cancelling(outcome: "while reading the archive; the scratch server was removed", reportingFailure: true) {
+                try await lookup.projects(named: project, at: time).map { "\($0.library): \"\($0.project.name)\" in /\($0.project.folder) saved \($0.project.lastModified.map(UndoWindow.text) ?? "unknown")" }
+            }
+            print(found.isEmpty ? "no project named \"\(project)\" at \(UndoWindow.text(time))" : "at \(UndoWindow.text(time)):\n" + found.map { "  " + $0 }.joined(separator: "\n"))
         }
     }
 }

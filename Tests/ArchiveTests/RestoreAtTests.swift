@@ -7,7 +7,7 @@ import Testing
 /// pg_basebackup against PostgreSQL 15), then `restore --db --at --as`.
 @Suite("undo window: restore --at", .serialized, .timeLimit(.minutes(5)))
 struct RestoreAtTests {
-    @Test("a deleted timeline comes back in NEWDB as it was at TIME; the live library keeps lacking it")
+    @Test("a deleted timeline comes back in NEWDB as it was at TIME; the live library keeps lacking it; list --project --at shows the save time then")
     func deletedTimelineComesBack() async throws {
         try await ArchiveHarness.with { cluster, archive in
             let agent = try archive.startAgent()
@@ -17,6 +17,8 @@ struct RestoreAtTests {
             let noted = ArchiveHarness.text(Date())
             try await Task.sleep(for: .milliseconds(1200))
             try await archive.deleteTimeline(timeline)
+            // The project is saved again after the noted time.
+            try await archive.execute(#"UPDATE "SM_Project" SET "LastModTimeInSecs" = 1795000000 WHERE "ProjectName" = 'Spot 2'"#)
             try await Task.sleep(for: .milliseconds(500))
 
             // What a restore killed with SIGKILL leaves: removed by the next restore.
@@ -32,6 +34,12 @@ struct RestoreAtTests {
             let encoding = try await cluster.query("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'Resolve at noted'")
             #expect(encoding.scalar == "UTF8")
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
+
+            // list --project --at: the project's last-saved time as it was then, not now.
+            let listed = try await archive.run(["list", "--project", "spot 2", "--at", noted])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout == "at \(noted) UTC:\n  Resolve: \"Spot 2\" in /Clients/Commercials saved 2026-09-21 14:13:22 UTC\n", "\(listed.stdout)")
+            #expect(archive.scratchLeftovers.isEmpty)
             #expect(await archive.stop(agent) == 0)
             #expect(ReceiverStatus.load(archive.layout)?.state == .stopped)
         }

@@ -28,6 +28,34 @@ public struct PointInTimeRestore: Sendable {
     /// Runs the restore. Throws ``ArchiveError`` (one line) for every refusal, ``RestoreError`` from the restore itself.
     public func run(database: String, at time: Date, as newDatabase: String, now: Date = Date()) async throws {
         try await job.requireNew(newDatabase)
+        try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time") { scratch in
+            let started = ContinuousClock.now
+            try await copyLibrary(database, from: scratch, at: time, as: newDatabase)
+            logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
+        }
+    }
+
+    /// `list --project NAME --at TIME`: the projects called `name` (case-insensitive) in every
+    /// Resolve library as it was at `time`, with their folder and last-saved time then.
+    public func projects(named name: String, at time: Date, now: Date = Date()) async throws -> [(library: String, project: ResolveProject)] {
+        try await withServer(at: time, now: now, purpose: "reading the project list at a point in time") { scratch in
+            let libraries = try await PostgresConnection.withConnection(scratch.connection(user: user)) { connection in
+                try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
+            }
+            var found: [(library: String, project: ResolveProject)] = []
+            for library in libraries {
+                let projects = try await PostgresConnection.withConnection(scratch.connection(user: user, database: library)) { connection in
+                    try connection.isResolveLibrary() ? connection.resolveCatalog().projects : []
+                }
+                found += projects.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map { (library, $0) }
+            }
+            return found
+        }
+    }
+
+    /// Replays the archive to `time` in a scratch server, runs `body` with it and removes the
+    /// server whatever happens (cancellation included).
+    func withServer<T: Sendable>(at time: Date, now: Date, purpose: String, _ body: (ScratchCluster) async throws -> T) async throws -> T {
         let snapshot = UndoWindowSnapshot(layout: layout, now: now)
         let (bases, wal) = (snapshot.bases, snapshot.wal)
         let span = try snapshot.window.base(for: time).get()
@@ -43,23 +71,21 @@ public struct PointInTimeRestore: Sendable {
             lock?.release()
             unlink(scratch.root + ".lock")
         }
-        logger.info("restoring to a point in time", metadata: [
-            LogKey.database: "\(database)", "at": "\(UndoWindow.text(time))", "base": "\(base.name)",
-            "segments": "\(needed.count)", LogKey.path: "\(scratch.root)",
+        logger.info("\(purpose)", metadata: [
+            "at": "\(UndoWindow.text(time))", "base": "\(base.name)", "segments": "\(needed.count)", LogKey.path: "\(scratch.root)",
         ])
         do {
             let started = ContinuousClock.now
             try await replay(base, needed, into: scratch, target: time)
-            let replayed = ContinuousClock.now
-            logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(replayed - started))"])
-            try await copyLibrary(database, from: scratch, at: time, as: newDatabase)
-            logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - replayed))"])
+            logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
+            let result = try await body(scratch)
+            await Task.detached { await scratch.remove() }.value
+            return result
         } catch {
             // Not cancellable: it is the clean-up of an interrupted restore.
             await Task.detached { await scratch.remove() }.value
             throw error
         }
-        await Task.detached { await scratch.remove() }.value
     }
 
     static func seconds(_ duration: Duration) -> String {
