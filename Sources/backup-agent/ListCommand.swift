@@ -42,10 +42,7 @@ struct ListCommand: AsyncParsableCommand {
     private func listAt(_ at: String, project: String) async throws {
         try await runReporting {
             let agent = try AgentContext.load(logging: false)
-            guard let time = RestoreTime.parse(at, zone: agent.zone) else {
-                throw CommandFailure("--at \"\(at)\" is not a time; write it like \"2026-11-24 14:34:59\" (in TZ \(agent.zone.identifier)) or add Z / +01:00",
-                                     exitCode: .usage)
-            }
+            let time = try RestoreCommand.parseTime(at, zone: agent.zone)
             let lookup = agent.pointInTimeRestore()
             let found = try await TerminationSignals.cancelling(outcome: "while reading the archive; the scratch server was removed", reportingFailure: true) {
                 try await lookup.projects(named: project, at: time).map { "\($0.library): \"\($0.project.name)\" in /\($0.project.folder) saved \($0.project.lastModified.map(UndoWindow.text) ?? "unknown")" }

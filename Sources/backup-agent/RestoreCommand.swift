@@ -25,6 +25,15 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "Port of that server (default: PRIMARY_PORT).")
     var port: Int?
 
+    /// TIME of `--at` (restore and list), or the usage error (exit 64) that says how to write it.
+    static func parseTime(_ text: String, zone: TimeZone) throws -> Date {
+        guard let time = RestoreTime.parse(text, zone: zone) else {
+            throw CommandFailure("--at \"\(text)\" is not a time; write it like \"2026-11-24 14:34:59\" (in TZ \(zone.identifier)) or add Z / +01:00",
+                                 exitCode: .usage)
+        }
+        return time
+    }
+
     func validate() throws {
         if file != nil && (db != nil || at != nil) { throw ValidationError("give either FILE or --db NAME --at TIME, not both") }
         if file == nil && (db == nil || at == nil) { throw ValidationError("give a backup FILE, or --db NAME and --at TIME") }
@@ -45,10 +54,7 @@ struct RestoreCommand: AsyncParsableCommand {
                 }
                 source = backup.file
             } else if let db, let at {
-                guard let time = RestoreTime.parse(at, zone: agent.zone) else {
-                    throw CommandFailure("--at \"\(at)\" is not a time; write it like \"2026-11-24 14:34:59\" (in TZ \(agent.zone.identifier)) or add Z / +01:00",
-                                         exitCode: .usage)
-                }
+                let time = try Self.parseTime(at, zone: agent.zone)
                 let restore = agent.pointInTimeRestore(host: host, port: port)
                 target = restore.job.target
                 try await TerminationSignals.cancelling(outcome: "during the restore; the scratch server was removed", reportingFailure: true) {
