@@ -5,7 +5,7 @@ import Shared
 import Testing
 
 /// Retention applied to real files, and the agent's refusal of bad undo-window settings.
-@Suite("undo window: retention on disk, settings")
+@Suite("undo window: retention on disk, settings", .timeLimit(.minutes(1)))
 struct ArchivePruneTests {
     static let size: UInt64 = 16 * 1024 * 1024
 
