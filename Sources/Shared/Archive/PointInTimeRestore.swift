@@ -64,6 +64,8 @@ public struct PointInTimeRestore: Sendable {
             throw ArchiveError(.badBaseBackup, "the base backup for \(UndoWindow.text(time)) has an unreadable manifest")
         }
         let needed = Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: time)
+        // The rest of the unbroken run, for when the files chosen by their times do not reach TIME.
+        let rest = Array(Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: .distantFuture).dropFirst(needed.count))
         let binaries = try await ServerPrograms.directory(major: major, tools: job.tools)
         await ScratchCluster.removeAbandoned(in: layout)
         let (scratch, lock) = try ScratchCluster.create(in: layout, binaries: binaries)
@@ -76,7 +78,7 @@ public struct PointInTimeRestore: Sendable {
         ])
         do {
             let started = ContinuousClock.now
-            try await replay(base, needed, into: scratch, target: time)
+            try await replay(base, needed, rest: rest, into: scratch, target: time)
             logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
             let result = try await body(scratch)
             await Task.detached { await scratch.remove() }.value
@@ -107,16 +109,27 @@ public struct PointInTimeRestore: Sendable {
         return result
     }
 
-    func replay(_ base: StoredBaseBackup, _ wal: [WalFile], into scratch: ScratchCluster, target: Date) async throws {
+    /// Replays `wal` (chosen by the files' times) to `target`; when that ends before a commit after
+    /// `target`, stages `rest` (the remainder of the unbroken run) and tries again, so a file time
+    /// that is off — a clock step on the agent's host, files copied without their times — costs
+    /// replay time, never a state older than asked for.
+    func replay(_ base: StoredBaseBackup, _ wal: [WalFile], rest: [WalFile] = [], into scratch: ScratchCluster, target: Date) async throws {
         try await scratch.unpack(base)
         try await scratch.stage(wal)
         try scratch.stageHistory(from: layout)
         try scratch.configure(target: target)
         if try await startAndWait(scratch) { return }
+        if !rest.isEmpty {
+            logger.info("the WAL chosen by file times ended before the target; staging the rest of the archive", metadata: ["segments": "\(rest.count)"])
+            await scratch.stop()
+            try await scratch.stage(rest)
+            try scratch.configure(target: target)
+            if try await startAndWait(scratch) { return }
+        }
         // Replay reached the end of the archive before any commit after TIME: PostgreSQL 13+
         // stops with "recovery ended before configured recovery target was reached". Nothing
         // was committed between the last commit replayed and TIME (the archive reaches TIME,
-        // ``UndoWindow``), so replaying to the end of the copied WAL gives the same state.
+        // ``UndoWindow``), so replaying to the end of the WAL gives the same state.
         logger.info("no commit after the target time in the archive; replaying to the end of the copied WAL")
         await scratch.stop()
         try scratch.configure(target: nil)
