@@ -16,6 +16,7 @@ struct SecretTests {
     @Test("NAME_FILE is read, one trailing newline removed")
     func fromFile() throws {
         let path = try temporaryFile("s3cr:et\\pw\n")
+        defer { unlink(path) }
         let env = EnvironmentReader(["REPL_PASSWORD_FILE": path])
         #expect(try env.secret("REPL_PASSWORD")?.reveal() == "s3cr:et\\pw")
     }
@@ -23,6 +24,7 @@ struct SecretTests {
     @Test("setting both NAME and NAME_FILE is an error that shows neither value")
     func both() throws {
         let path = try temporaryFile("from-file")
+        defer { unlink(path) }
         let env = EnvironmentReader(["REPL_PASSWORD": "direct-value", "REPL_PASSWORD_FILE": path])
         let error = #expect(throws: ConfigurationError.self) { try env.secret("REPL_PASSWORD") }
         #expect(error?.variable == "REPL_PASSWORD_FILE")
@@ -35,7 +37,9 @@ struct SecretTests {
         let missing = EnvironmentReader(["REPL_PASSWORD_FILE": "/nonexistent/secret"])
         let error = #expect(throws: ConfigurationError.self) { try missing.secret("REPL_PASSWORD") }
         #expect(error?.description.contains("/nonexistent/secret") == true)
-        let empty = EnvironmentReader(["REPL_PASSWORD_FILE": try temporaryFile("\n")])
+        let emptyFile = try temporaryFile("\n")
+        defer { unlink(emptyFile) }
+        let empty = EnvironmentReader(["REPL_PASSWORD_FILE": emptyFile])
         let emptyError = #expect(throws: ConfigurationError.self) { try empty.secret("REPL_PASSWORD") }
         #expect(emptyError?.description.contains("empty") == true)
     }
@@ -54,9 +58,11 @@ struct SecretTests {
         #expect(settings.connection().keywordValuePairs().contains { $0 == ("password", "DaVinci-Secret") })
     }
 
+    /// A 0600 file holding `contents`, as a Docker secret would be; the caller removes it.
     private func temporaryFile(_ contents: String) throws -> String {
         let path = NSTemporaryDirectory() + "laterbase-secret-\(UUID().uuidString)"
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
         return path
     }
 }
