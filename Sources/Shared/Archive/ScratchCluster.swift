@@ -133,15 +133,15 @@ public struct ScratchCluster: Sendable {
         try write("", to: "recovery.signal")
         let restore = "cp \(Self.shellQuoted(walDirectory))/%f \"%p\""
         var lines = [
-            "port = \(port)", "listen_addresses = ''", "unix_socket_directories = \(Self.literal(root))",
-            "hba_file = \(Self.literal(dataDirectory + "/pg_hba.conf"))", "ident_file = \(Self.literal(dataDirectory + "/pg_ident.conf"))",
+            "port = \(port)", "listen_addresses = ''", "unix_socket_directories = \(ConfigFileText.quote(root))",
+            "hba_file = \(ConfigFileText.quote(dataDirectory + "/pg_hba.conf"))", "ident_file = \(ConfigFileText.quote(dataDirectory + "/pg_ident.conf"))",
             "ssl = off", "archive_mode = off", "archive_command = ''", "hot_standby = on", "primary_conninfo = ''", "primary_slot_name = ''",
             "shared_preload_libraries = ''", "logging_collector = off",
             // A throwaway server: no fsync, rare restartpoints — replay runs as fast as the disk reads.
-            "fsync = off", "synchronous_commit = off", "max_wal_size = '8GB'", "checkpoint_timeout = '1h'", "log_destination = 'stderr'", "restore_command = \(Self.literal(restore))",
+            "fsync = off", "synchronous_commit = off", "max_wal_size = '8GB'", "checkpoint_timeout = '1h'", "log_destination = 'stderr'", "restore_command = \(ConfigFileText.quote(restore))",
         ]
         if let target {
-            lines += ["recovery_target_time = \(Self.literal(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'"]
+            lines += ["recovery_target_time = \(ConfigFileText.quote(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'"]
         } else {
             lines += ["recovery_target_time = ''", "recovery_target_action = 'pause'"]
         }
@@ -197,6 +197,5 @@ public struct ScratchCluster: Sendable {
         try SecureFile.writeAtomically(Data(text.utf8), to: dataDirectory + "/" + name, mode: 0o600, owner: account)
     }
 
-    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
     static func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
