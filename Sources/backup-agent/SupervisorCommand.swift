@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -6,21 +7,26 @@ import Shared
 import UnixSignals
 
 /// `backup-agent run`: the long-running supervisor (and, with `WAL_ARCHIVE=on`, the WAL
-/// receiver and the base backups as services of the same group).
+/// receiver and the base backups; with `CONSOLE=on`, the web console: services of the same group).
 struct SupervisorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Supervisor: schedule, back up, prune, copy offsite.")
 
     func run() async throws {
         try await runReporting {
             let agent = try AgentContext.load()
+            let console = try ConsoleSettings(environment: EnvironmentReader())
             agent.logger.info("backup-agent started", metadata: [
                 "schedule": "\(agent.settings.schedule)", "tz": "\(agent.zone.identifier)",
                 "backup_dir": "\(agent.settings.backupDirectory)", LogKey.host: "\(agent.settings.source.host):\(agent.settings.source.port)",
                 "wal_archive": "\(agent.settings.archive.enabled ? "on, slot \(agent.settings.archive.slot), base backups \(agent.settings.archive.baseSchedule.expression)" : "off")",
+                "console": "\(console.enabled ? "on, port \(console.port)" : "off")",
             ])
             let services: [ServiceGroupConfiguration.ServiceConfiguration] =
                 [.init(service: agent.supervisor(), successTerminationBehavior: .gracefullyShutdownGroup)]
                 + agent.archiveServices().map { .init(service: $0) }
+                // The console ending (it could not listen) must not stop the backups.
+                + (console.enabled ? [.init(service: ConsoleService(settings: console, runtime: agent, logger: agent.logger),
+                                            successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)] : [])
             var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: agent.logger)
             configuration.maximumGracefulShutdownDuration = .seconds(30)
             try await ServiceGroup(configuration: configuration).run()

@@ -26,12 +26,20 @@ public struct RestoreJob: Sendable {
     }
 
     /// Restores `backup` as `database`. Throws before touching anything when the name exists.
-    public func run(_ backup: StoredBackup, as database: String, skipChecksum: Bool = false) async throws {
+    /// - Parameter progress: called with the bytes of SQL fed to psql so far, after each chunk
+    ///   (the console's progress bar; the total is the manifest's `rawBytes`).
+    public func run(_ backup: StoredBackup, as database: String, skipChecksum: Bool = false,
+                    progress: (@Sendable (Int64) -> Void)? = nil) async throws {
         try await requireNew(database)
         if !skipChecksum { _ = try await Self.verifyChecksum(backup) }
         let path = backup.path
         try await restore(into: database, label: backup.file, logFile: backup.relativePath) { write in
-            _ = try await GzipReader.read(path) { try await write($0) }
+            var fed: Int64 = 0
+            _ = try await GzipReader.read(path) { chunk in
+                try await write(chunk)
+                fed += Int64(chunk.count)
+                progress?(fed)
+            }
         }
     }
 
@@ -39,6 +47,11 @@ public struct RestoreJob: Sendable {
     /// `database` is not a usable new name; touches nothing.
     public func requireNew(_ database: String) async throws {
         guard !database.isEmpty, !database.contains("\0") else { throw RestoreError(.invalidName, "--as needs a database name") }
+        // PostgreSQL would cut a longer name to 63 bytes without asking: the library would
+        // appear under a name nobody typed.
+        guard database.utf8.count <= 63 else {
+            throw RestoreError(.invalidName, "the name \"\(database)\" is \(database.utf8.count) bytes; PostgreSQL names are at most 63 bytes: choose a shorter name")
+        }
         let exists = try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
             try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.count == 1
         }

@@ -1,0 +1,80 @@
+import Foundation
+import LaterbaseTestSupport
+import Shared
+
+/// A real PostgreSQL cluster holding a Resolve-like library, and the built `backup-agent run`
+/// with the console on a free loopback port, after its first backup pass.
+struct ConsoleHarness {
+    static let library = "Demo Library"
+    let cluster: PostgresCluster
+    let backupDirectory: String
+    let port: Int
+    let password: String
+    let agent: Process
+    /// The agent's log (standard output and error).
+    let errors: String
+    let client: ConsoleClient
+
+    static func with(projects: Int = 3, blobKilobytes: Int = 64, _ body: (ConsoleHarness) async throws -> Void) async throws {
+        try await PostgresCluster.withCluster { cluster in
+            try await cluster.createDatabase(library)
+            try await ResolveFixture.populate(cluster, database: library, projects: projects, blobKilobytes: blobKilobytes)
+            let harness = try await start(cluster)
+            defer { harness.stop() }
+            try await body(harness)
+        }
+    }
+
+    private static func start(_ cluster: PostgresCluster) async throws -> ConsoleHarness {
+        let directory = NSTemporaryDirectory() + "laterbase-console-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try FreePort.find()
+        let password = "console-\(UUID().uuidString.prefix(12))"
+        let errors = directory + ".log"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
+        process.arguments = ["run"]
+        process.environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(cluster.port), "PRIMARY_USER": "postgres",
+            "REPL_PASSWORD": cluster.password.reveal(), "PRIMARY_SSLMODE": "disable", "BACKUP_DIR": directory,
+            "TZ": "UTC", "LOG_LEVEL": "debug", "BACKUP_ON_START": "true", "BACKUP_SCHEDULE": "0 0 1 1 *",
+            "CONSOLE": "on", "CONSOLE_ADDRESS": "127.0.0.1", "CONSOLE_PORT": String(port), "CONSOLE_PASSWORD": password,
+        ]
+        // `run` logs to standard output; both go to the one file.
+        let logHandle = FileHandle(forWritingAtPath: errors)
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        try process.run()
+        let harness = ConsoleHarness(cluster: cluster, backupDirectory: directory, port: port, password: password,
+                                     agent: process, errors: errors, client: try ConsoleClient(port: port))
+        let ready = await poll(timeout: .seconds(120), every: .milliseconds(250)) {
+            guard let reply = try? await harness.client.send("GET", "/healthz", basic: password, html: false) else { return false }
+            return reply.status == 200
+        }
+        guard ready else {
+            harness.stop()
+            throw ClusterError("the console never reported healthy: \(harness.log().suffix(2000))")
+        }
+        return harness
+    }
+
+    func log() -> String { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" }
+
+    /// The relative path (`folder/file`) of the library's newest backup.
+    func newestBackup() -> String {
+        let layout = BackupLayout(root: backupDirectory)
+        return StoredBackup.all(in: layout).first { $0.database == Self.library }?.relativePath ?? ""
+    }
+
+    func stop() {
+        if agent.isRunning {
+            agent.terminate()
+            agent.waitUntilExit()
+        }
+        client.remove()
+        try? FileManager.default.removeItem(atPath: backupDirectory)
+        try? FileManager.default.removeItem(atPath: errors)
+    }
+}
