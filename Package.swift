@@ -117,6 +117,7 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["Shared", "Console", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Browser"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

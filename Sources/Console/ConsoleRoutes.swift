@@ -84,7 +84,7 @@ struct ConsoleRoutes: Sendable {
     }
 
     private func backups(_ request: Request, _ context: ConsoleContext) -> Response {
-        let database = request.uri.queryParameters["db"].map(String.init) ?? ""
+        let database = query(request, "db")
         let stored = StoredBackup.all(in: runtime.layout).filter { $0.database == database }
         let ledger = UploadLedger.load(runtime.layout)
         let offsite = runtime.remote != nil
@@ -94,13 +94,13 @@ struct ConsoleRoutes: Sendable {
     }
 
     private func search(_ request: Request, _ context: ConsoleContext) -> Response {
-        let text = request.uri.queryParameters["project"].map(String.init) ?? ""
+        let text = query(request, "project")
         let hits = SearchPage.hits(text, in: StoredBackup.all(in: runtime.layout))
         return HTMLPage.response(title: "Find a project", body: SearchPage.body(query: text, hits: hits, zone: zone), session: context.session)
     }
 
     private func restoreForm(_ request: Request, _ context: ConsoleContext) throws -> Response {
-        let backup = try findBackup(request.uri.queryParameters["file"].map(String.init))
+        let backup = try findBackup(query(request, "file"))
         let body = RestorePage.form(backup, suggested: RestorePage.suggestedName(backup), problem: nil, session: context.session,
                                     target: targetText, zone: zone)
         return HTMLPage.response(title: "Restore \(backup.database)", body: body, session: context.session)
@@ -179,6 +179,12 @@ struct ConsoleRoutes: Sendable {
     }
 
     // MARK: helpers
+
+    /// A query parameter as a browser's GET form sends it (`+` is a space, which
+    /// `queryParameters` leaves as it is); "" when absent.
+    private func query(_ request: Request, _ name: String) -> String {
+        ConsoleForm.decode(request.uri.query ?? "")[name] ?? ""
+    }
 
     private func verdict() async -> Result<BackupHealth.Verdict, ConsoleProblem> {
         do { return .success(try await runtime.healthWithUndoWindow()) } catch { return .failure(ConsoleProblem(ConsoleProblem.oneLine(error))) }

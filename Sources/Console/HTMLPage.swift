@@ -63,7 +63,9 @@ enum HTMLPage {
     /// `2026-11-24 14:34:59 CET`, in the agent's `TZ`.
     static func time(_ date: Date?, zone: TimeZone) -> String {
         guard let date else { return "—" }
-        let formatter = UTCFormat.formatter("yyyy-MM-dd HH:mm:ss zzz")
+        // Foundation names UTC "GMT"; an engineer who set TZ=UTC should read UTC.
+        let formatter = UTCFormat.formatter(zone.secondsFromGMT() == 0 && ["UTC", "GMT", "Etc/UTC"].contains(zone.identifier)
+                                            ? "yyyy-MM-dd HH:mm:ss 'UTC'" : "yyyy-MM-dd HH:mm:ss zzz")
         formatter.timeZone = zone
         return escape(formatter.string(from: date))
     }

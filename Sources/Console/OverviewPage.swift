@@ -10,7 +10,8 @@ enum OverviewPage {
         var html = ""
         switch health {
         case .success(let verdict):
-            html += #"<p class="box \#(verdict.healthy ? "ok" : "bad")">\#(verdict.healthy ? "Healthy" : "Unhealthy"): \#(HTMLPage.escape(verdict.message))</p>"#
+            // The verdict's message starts with "healthy: " / "unhealthy: " itself (the healthcheck's line).
+            html += #"<p class="box \#(verdict.healthy ? "ok" : "bad")">\#(HTMLPage.escape(verdict.message.prefix(1).uppercased() + verdict.message.dropFirst()))</p>"#
         case .failure(let problem):
             html += #"<p class="box bad">Unhealthy: \#(HTMLPage.escape(problem.description))</p>"#
         }

@@ -4,7 +4,7 @@ import Shared
 
 /// A real PostgreSQL cluster holding a Resolve-like library, and the built `backup-agent run`
 /// with the console on a free loopback port, after its first backup pass.
-struct ConsoleHarness {
+struct ConsoleHarness: Sendable {
     static let library = "Demo Library"
     let cluster: PostgresCluster
     let backupDirectory: String
@@ -15,20 +15,25 @@ struct ConsoleHarness {
     let errors: String
     let client: ConsoleClient
 
-    static func with(projects: Int = 3, blobKilobytes: Int = 64, _ body: (ConsoleHarness) async throws -> Void) async throws {
+    /// - Parameters:
+    ///   - port: the console's port (default a free one).
+    ///   - ready: what "started" means; default the console's /healthz answering 200.
+    static func with(projects: Int = 3, blobKilobytes: Int = 64, port: Int? = nil,
+                     ready: (@Sendable (ConsoleHarness) async -> Bool)? = nil,
+                     _ body: (ConsoleHarness) async throws -> Void) async throws {
         try await PostgresCluster.withCluster { cluster in
             try await cluster.createDatabase(library)
             try await ResolveFixture.populate(cluster, database: library, projects: projects, blobKilobytes: blobKilobytes)
-            let harness = try await start(cluster)
+            let harness = try await start(cluster, port: port, ready: ready)
             defer { harness.stop() }
             try await body(harness)
         }
     }
 
-    private static func start(_ cluster: PostgresCluster) async throws -> ConsoleHarness {
+    private static func start(_ cluster: PostgresCluster, port chosen: Int?, ready: (@Sendable (ConsoleHarness) async -> Bool)?) async throws -> ConsoleHarness {
         let directory = NSTemporaryDirectory() + "laterbase-console-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = try FreePort.find()
+        let port = try chosen ?? FreePort.find()
         let password = "console-\(UUID().uuidString.prefix(12))"
         let errors = directory + ".log"
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
@@ -49,11 +54,12 @@ struct ConsoleHarness {
         try process.run()
         let harness = ConsoleHarness(cluster: cluster, backupDirectory: directory, port: port, password: password,
                                      agent: process, errors: errors, client: try ConsoleClient(port: port))
-        let ready = await poll(timeout: .seconds(120), every: .milliseconds(250)) {
+        let started = await poll(timeout: .seconds(120), every: .milliseconds(250)) {
+            if let ready { return await ready(harness) }
             guard let reply = try? await harness.client.send("GET", "/healthz", basic: password, html: false) else { return false }
             return reply.status == 200
         }
-        guard ready else {
+        guard started else {
             harness.stop()
             throw ClusterError("the console never reported healthy: \(harness.log().suffix(2000))")
         }
