@@ -79,7 +79,10 @@ enum HTMLPage {
         return "\(s / 86400) d \(s % 86400 / 3600) h"
     }
 
-    static func bytes(_ count: Int64) -> String { ByteCountFormatter.string(fromByteCount: count, countStyle: .decimal) }
+    /// `30.9 MB`; `0 bytes` (Foundation would say "Zero KB").
+    static func bytes(_ count: Int64) -> String {
+        count == 0 ? "0 bytes" : ByteCountFormatter.string(fromByteCount: count, countStyle: .decimal)
+    }
 
     private static let style = """
         body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}

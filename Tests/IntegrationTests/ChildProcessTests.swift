@@ -5,6 +5,19 @@ import Testing
 
 @Suite("Child processes", .timeLimit(.minutes(3)))
 struct ChildProcessTests {
+    @Test("no child inherits the agent's own secret variables (REPL_PASSWORD, CONSOLE_PASSWORD)")
+    func withholdsSecrets() async throws {
+        // CONSOLE_PASSWORD only: no other test reads it from this process's environment.
+        setenv("CONSOLE_PASSWORD", "withheld-from-children", 1)
+        defer { unsetenv("CONSOLE_PASSWORD") }
+        var child = ChildProcess("/usr/bin/env", [])
+        child.environment = ["LATERBASE_CHILD_MARK": "1"]
+        let output = try await child.output()
+        #expect(output.contains("LATERBASE_CHILD_MARK=1"))
+        #expect(!output.contains("withheld-from-children") && !output.contains("CONSOLE_PASSWORD="))
+        #expect(ChildProcess.withheld.contains("REPL_PASSWORD"))
+    }
+
     @Test("pg_dump streams its output; the password travels in the environment only")
     func streamsOutput() async throws {
         try await PostgresCluster.withCluster { cluster in

@@ -28,6 +28,10 @@ public struct ChildProcess: Sendable {
     public var gracePeriod: Duration = .seconds(10)
     public var stderrLimit = 16 * 1024
 
+    /// Variables of Laterbase's own environment that no child inherits (their `_FILE` forms
+    /// name a file, which is no secret).
+    public static let withheld = ["REPL_PASSWORD", "CONSOLE_PASSWORD"]
+
     public init(_ executable: String, _ arguments: [String]) {
         self.executable = executable
         self.arguments = arguments
@@ -66,7 +70,9 @@ public struct ChildProcess: Sendable {
                 options.supplementaryGroups = []
             }
         }
-        var updates: [Environment.Key: String?] = [:]
+        // The programs' own secrets stay with them: a child gets the password it needs as
+        // PGPASSWORD (``connect(to:application:)``) or a passfile, never the agent's variables.
+        var updates: [Environment.Key: String?] = Dictionary(uniqueKeysWithValues: Self.withheld.map { (Environment.Key(stringLiteral: $0), nil) })
         for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
         for (key, value) in secretEnvironment { updates[Environment.Key(stringLiteral: key)] = value.reveal() }
         let limit = stderrLimit
