@@ -40,10 +40,10 @@ enum OverviewPage {
             if status.senders.isEmpty {
                 html += #"<p class="bad">No standby or WAL receiver is connected to the primary.</p>"#
             } else {
-                html += "<table><tr><th>Connection</th><th>From</th><th>State</th><th>Replay lag</th></tr>"
+                html += "<table><tr><th>Connection</th><th>Role</th><th>From</th><th>State</th><th>Replay lag</th></tr>"
                 for sender in status.senders {
                     let bytes = sender.replayLagBytes.map(HTMLPage.bytes) ?? "—"
-                    html += "<tr><td>\(HTMLPage.escape(sender.application))</td><td>\(HTMLPage.escape(sender.client))</td><td>\(HTMLPage.escape(sender.state))</td>"
+                    html += "<tr><td>\(HTMLPage.escape(sender.application))</td><td>\(HTMLPage.escape(sender.role))</td><td>\(HTMLPage.escape(sender.client))</td><td>\(HTMLPage.escape(sender.state))</td>"
                     html += "<td>\(bytes), \(String(format: "%.1f", sender.replayLagSeconds)) s</td></tr>"
                 }
                 html += "</table>"

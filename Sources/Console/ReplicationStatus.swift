@@ -5,6 +5,7 @@ import Shared
 /// `pg_replication_slots`): read from the Resolve server itself, so it is true even when the
 /// standby is down. Lag in bytes is replay behind the primary's current WAL position; lag in
 /// seconds is PostgreSQL's `replay_lag`, which is empty on an idle primary (no lag, not unknown).
+/// pg_receivewal replays nothing: for it both are its flush position and `flush_lag`.
 struct ReplicationStatus: Sendable {
     struct Sender: Sendable {
         let application: String
@@ -12,6 +13,13 @@ struct ReplicationStatus: Sendable {
         let state: String
         let replayLagBytes: Int64?
         let replayLagSeconds: Double
+        /// `async`, `sync`, `potential`, `quorum`.
+        let syncState: String
+
+        /// What the connection is, in the words of the overview.
+        var role: String {
+            application == "laterbase-wal-receiver" ? "WAL archive (undo window)" : "standby (\(syncState))"
+        }
     }
     struct Slot: Sendable {
         let name: String
@@ -26,8 +34,8 @@ struct ReplicationStatus: Sendable {
 
     static let sendersQuery = """
         SELECT application_name, COALESCE(client_addr::text, 'local'), state,
-               pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,
-               COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)::float8
+               pg_wal_lsn_diff(pg_current_wal_lsn(), COALESCE(replay_lsn, flush_lsn))::bigint,
+               COALESCE(EXTRACT(EPOCH FROM COALESCE(replay_lag, flush_lag)), 0)::float8, sync_state
         FROM pg_stat_replication ORDER BY application_name
         """
     static let slotsQuery = """
@@ -42,7 +50,7 @@ struct ReplicationStatus: Sendable {
             return .success(try await PostgresConnection.withConnection(primary.connection(timeoutSeconds: 5)) { connection in
                 let senders = try connection.query(sendersQuery).rows.map { row in
                     Sender(application: row[0] ?? "", client: row[1] ?? "", state: row[2] ?? "",
-                           replayLagBytes: row[3].flatMap { Int64($0) }, replayLagSeconds: row[4].flatMap { Double($0) } ?? 0)
+                           replayLagBytes: row[3].flatMap { Int64($0) }, replayLagSeconds: row[4].flatMap { Double($0) } ?? 0, syncState: row[5] ?? "")
                 }
                 let slots = try connection.query(slotsQuery).rows.map { row in
                     Slot(name: row[0] ?? "", active: row[1] == "t", walStatus: row[2] ?? "",

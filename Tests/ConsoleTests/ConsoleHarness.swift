@@ -17,11 +17,12 @@ struct ConsoleHarness: Sendable {
 
     /// - Parameters:
     ///   - port: the console's port (default a free one).
+    ///   - replication: a primary a standby can clone.
     ///   - ready: what "started" means; default the console's /healthz answering 200.
-    static func with(projects: Int = 3, blobKilobytes: Int = 64, port: Int? = nil,
+    static func with(projects: Int = 3, blobKilobytes: Int = 64, port: Int? = nil, replication: Bool = false,
                      ready: (@Sendable (ConsoleHarness) async -> Bool)? = nil,
                      _ body: (ConsoleHarness) async throws -> Void) async throws {
-        try await PostgresCluster.withCluster { cluster in
+        try await PostgresCluster.withCluster(.init(replication: replication)) { cluster in
             try await cluster.createDatabase(library)
             try await ResolveFixture.populate(cluster, database: library, projects: projects, blobKilobytes: blobKilobytes)
             let harness = try await start(cluster, port: port, ready: ready)
