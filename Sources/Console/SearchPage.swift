@@ -21,7 +21,7 @@ enum SearchPage {
         var html = #"<form method="get" action="/search"><input type="search" name="project" value="\#(HTMLPage.escape(query))" placeholder="Project name" autofocus> <button>Find</button></form>"#
         guard !query.isEmpty else { return html }
         guard !hits.isEmpty else { return html + #"<p>No backup holds a project whose name contains “\#(HTMLPage.escape(query))”.</p>"# }
-        html += "<p>\(hits.count) backups hold a matching project.</p>"
+        html += hits.count == 1 ? "<p>1 backup holds a matching project.</p>" : "<p>\(hits.count) backups hold a matching project.</p>"
         html += "<table><tr><th>Project</th><th>Folder</th><th>Saved</th><th>Library</th><th>Backup taken</th><th></th></tr>"
         for hit in hits {
             html += "<tr><td>\(HTMLPage.escape(hit.project.name))</td><td>/\(HTMLPage.escape(hit.project.folder))</td>"
