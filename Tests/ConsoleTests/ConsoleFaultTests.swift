@@ -9,7 +9,7 @@ import Testing
 struct ConsoleFaultTests {
     @Test("SIGTERM during a console restore: the agent exits 0 within its grace period and the new library is dropped")
     func sigtermDuringRestore() async throws {
-        try await ConsoleHarness.with(projects: 25, blobKilobytes: 4000) { console in
+        try await ConsoleHarness.with(extraMegabytes: 100) { console in
             let client = console.client
             let token = try await client.logIn(password: console.password)
             let started = try await client.send("POST", "/restore", form: [("csrf", token), ("file", console.newestBackup()), ("as", "stopped_restore")])

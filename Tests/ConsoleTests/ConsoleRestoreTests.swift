@@ -70,8 +70,8 @@ struct ConsoleRestoreTests {
 
     @Test("a running restore is the only one, survives the page, and a cancel drops its new library")
     func cancelRestore() async throws {
-        // About 100 MB of blobs, so the restore runs for seconds.
-        try await ConsoleHarness.with(projects: 25, blobKilobytes: 4000) { console in
+        // 100 MB more, so the restore runs for seconds.
+        try await ConsoleHarness.with(extraMegabytes: 100) { console in
             let client = console.client
             let token = try await client.logIn(password: console.password)
             let file = console.newestBackup()
