@@ -91,9 +91,10 @@ PY
 
 sleep 1.5; AT=$(date -u +"%Y-%m-%d %H:%M:%S"); sleep 4
 t=$(date +%s.%N)
-"$BIN" restore --db lib --at "$AT" --as lib_at >"$ROOT/at.out" 2>"$ROOT/at.err" || { cat "$ROOT/at.err"; exit 1; }
+LOG_LEVEL=debug "$BIN" restore --db lib --at "$AT" --as lib_at >"$ROOT/at.out" 2>"$ROOT/at.err" || { cat "$ROOT/at.err"; exit 1; }
 at_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")
-echo "restore --at phases: $(grep -Eo '(replay reached the target|library copied into the new database).*seconds=[0-9.]+' "$ROOT/at.out" | sed -E 's/ .*seconds=/ /' | paste -sd';' -)"
+echo "restore --at phases: $(grep -Eo '(replay reached the target|library copied into the new database|phase=[^ ]+( \(consistent\))?).*seconds=[0-9.]+' "$ROOT/at.out" | sed -E 's/ .*seconds=/ /; s/^phase=//' | paste -sd';' -)"
+[ -n "${KEEP_LOG:-}" ] && cp "$ROOT/at.out" "$KEEP_LOG"
 kill "$AGENT_PID"; wait "$AGENT_PID" || true; AGENT_PID=
 "$BIN" backup --db lib >/dev/null 2>&1
 FILE=$(ls "$BACKUPS/lib/"*.sql.gz | tail -1)
