@@ -118,14 +118,21 @@ public struct ScratchCluster: Sendable {
     /// archive: `restore_command` moves them into `pg_wal`, where the server may recycle and
     /// overwrite segments, and a replay that starts again needs them staged again.
     public func stage(_ files: [WalFile]) async throws {
+        let manager = FileManager.default
+        for file in files { try? manager.removeItem(atPath: walDirectory + "/" + file.segment.name) }
+        // cp (copy_file_range in the kernel), 500 files a call: Foundation's copy is several times slower.
+        let named = files.filter { ($0.path as NSString).lastPathComponent == $0.segment.name }
+        for start in stride(from: 0, to: named.count, by: 500) {
+            let batch = named[start..<min(named.count, start + 500)].map(\.path)
+            _ = try await ChildProcess("/bin/cp", ["--"] + batch + [walDirectory + "/"]).output()
+        }
+        for file in files where (file.path as NSString).lastPathComponent != file.segment.name {
+            _ = try await ChildProcess("/bin/cp", ["--", file.path, walDirectory + "/" + file.segment.name]).output()
+        }
         for file in files {
-            try Task.checkCancellation()
             let target = walDirectory + "/" + file.segment.name
-            try? FileManager.default.removeItem(atPath: target)
-            try FileManager.default.copyItem(atPath: file.path, toPath: target)
             if let account { _ = lchown(target, account.uid, account.gid) }
             chmod(target, 0o600)
-            await Task.yield()
         }
     }
 
