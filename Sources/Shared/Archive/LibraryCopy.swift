@@ -1,16 +1,18 @@
 import Foundation
+import Logging
 
-/// The copy step of `restore --at`: `pg_dump` of one library on the scratch server into the new
-/// database through ``RestoreJob`` (UTF8 from template0, `psql --single-transaction`, dropped
-/// again on failure).
+/// The copy step of `restore --at`: `pg_dump` of one library on the scratch server into a new
+/// database on the target, with ``RestoreJob``'s guarantees: `CREATE DATABASE … TEMPLATE
+/// template0 ENCODING 'UTF8'` (it fails when the name exists), `psql --single-transaction`,
+/// and the new database dropped again when anything fails.
 ///
 /// The dump does not pass through the agent: pg_dump writes into a FIFO in the scratch folder
-/// and psql reads it with `\i`, the only line the agent writes to psql. The kernel moves the
-/// bytes; the agent only watches both ends:
-/// - pg_dump fails → the error is thrown, so RestoreJob stops psql and drops the database;
-/// - psql fails (its input closes) → pg_dump is stopped and psql's own reason is reported;
-/// - after RestoreJob returns, a failed pg_dump still drops the database (psql may have
-///   committed what it had read before the FIFO ended).
+/// and psql reads it (`-f FIFO`); the kernel moves the bytes. The agent watches both ends:
+/// - psql fails (an SQL error, or it cannot connect) → pg_dump is stopped (it may wait for the
+///   FIFO's reader) and psql's reason is told;
+/// - pg_dump fails because psql stopped reading (SIGPIPE, "Broken pipe") → psql's reason is told;
+/// - pg_dump fails otherwise → psql is stopped at once, before it can commit what it read, and
+///   pg_dump's reason is told; the database is dropped in every case.
 struct LibraryCopy: Sendable {
     let dump: ChildProcess
     /// The FIFO's path, made by ``run(job:into:label:logFile:dumped:)`` and removed after it.
@@ -24,80 +26,70 @@ struct LibraryCopy: Sendable {
             throw ArchiveError(.scratch, "cannot make the FIFO \(fifo) for the copy: \(String(cString: strerror(errno)))")
         }
         defer { unlink(fifo) }
-        let outcome = DumpOutcome()
+        try await PostgresConnection.withConnection(RestoreJob.databaseDDL(job.target.with(database: "postgres"))) { connection in
+            try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
+        }
+        job.logger.info("restoring", metadata: [LogKey.file: "\(logFile)", LogKey.database: "\(database)", LogKey.host: "\(job.target.host):\(job.target.port)"])
+        do {
+            try await copy(job: job, into: database, dumped: dumped)
+        } catch {
+            let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+            do {
+                try await job.drop(database)
+            } catch {
+                throw RestoreError(.failedAndLeftBehind, "restore of \(label) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
+            }
+            throw RestoreError(.failed, "restore of \(label) failed and \"\(database)\" was removed again: \(reason)")
+        }
+    }
+
+    /// pg_dump ended because the FIFO lost its reader: killed by SIGPIPE or "Broken pipe".
+    static func lostReader(_ error: any Error) -> Bool {
+        (error as? ChildProcessError)?.status == "signaled(13)" || "\(error)".contains("Broken pipe")
+    }
+
+    private enum End: Sendable {
+        case psql((any Error)?)
+        case dump((any Error)?)
+    }
+
+    private func copy(job: RestoreJob, into database: String, dumped: @escaping @Sendable () async -> Void) async throws {
+        var psql = ChildProcess(try job.tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", fifo])
+        psql.connect(to: job.target.with(database: database), application: "laterbase-restore")
         var dump = self.dump
         dump.arguments += ["--file=\(fifo)"]
-        let pgDump = dump
-        let include = Array("\\i \(Self.psqlQuoted(fifo))\n".utf8)
-        try await job.restore(into: database, label: label, logFile: logFile) { write in
-            try await withoutActuallyEscaping(write) { write in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        do {
-                            try await pgDump.run(onOutput: { _ in })
-                            outcome.succeed()
-                        } catch {
-                            outcome.fail(error)
-                        }
-                    }
-                    group.addTask {
-                        try await write(include)
-                        // psql reads this pipe again only after `\i` has ended; a write that fails
-                        // (InputClosed) tells that psql has stopped.
-                        while true {
-                            try await Task.sleep(for: .milliseconds(200))
-                            try await write([0x0A])
-                        }
-                    }
-                    do {
-                        try await group.next()
-                    } catch is InputClosed {
-                        // psql stopped (it failed: its input is still open). pg_dump, blocked
-                        // without a reader, is stopped after a moment; psql's reason is told.
-                        group.addTask { try await Task.sleep(for: .seconds(2)) }
-                        _ = try? await group.next()
-                        group.cancelAll()
-                        throw InputClosed()
-                    }
-                    if let error = outcome.error {
-                        // pg_dump failed. When that was because psql stopped reading, psql's reason is the one to tell.
-                        group.addTask { try await Task.sleep(for: .seconds(1)) }
-                        do { try await group.next() } catch is InputClosed { group.cancelAll(); throw InputClosed() }
-                        group.cancelAll()
-                        throw error
-                    }
+        let (reader, writer) = (psql, dump)
+        try await withThrowingTaskGroup(of: End.self) { group in
+            group.addTask {
+                do { try await reader.run(onOutput: { _ in }) } catch { return .psql(error) }
+                return .psql(nil)
+            }
+            group.addTask {
+                do { try await writer.run(onOutput: { _ in }) } catch { return .dump(error) }
+                return .dump(nil)
+            }
+            var failures: (psql: (any Error)?, dump: (any Error)?) = (nil, nil)
+            var stoppedForDump = false
+            while let end = try await group.next() {
+                switch end {
+                case .psql(let error?):
+                    failures.psql = error
                     group.cancelAll()
+                case .dump(let error?):
+                    failures.dump = error
+                    if !Self.lostReader(error) && failures.psql == nil {
+                        stoppedForDump = true
+                        group.cancelAll()
+                    }
+                case .dump(nil):
                     await dumped()
+                case .psql(nil):
+                    break
                 }
             }
-        }
-        if let failure = outcome.failure {
-            try? await job.drop(database)
-            throw RestoreError(.failed, "restore of \(label) failed and \"\(database)\" was removed again: \(failure)")
-        }
-    }
-
-    /// A psql meta-command argument in single quotes (`''` for a quote, `\\` for a backslash).
-    static func psqlQuoted(_ path: String) -> String {
-        "'" + path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
-            .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "'"
-    }
-}
-
-/// Whether pg_dump ended well; read after both ends have stopped.
-final class DumpOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (any Error)?
-    private var done = false
-
-    func fail(_ error: any Error) { lock.withLock { stored = error } }
-    var error: (any Error)? { lock.withLock { stored } }
-    func succeed() { lock.withLock { done = true } }
-    /// pg_dump's error, or "did not finish" when it neither failed nor succeeded.
-    var failure: String? {
-        lock.withLock {
-            if let error = stored { return "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ") }
-            return done ? nil : "pg_dump did not finish"
+            // The reason to tell: the end that failed first on its own.
+            if stoppedForDump, let error = failures.dump { throw error }
+            if let error = failures.psql ?? failures.dump { throw error }
         }
     }
 }

@@ -235,6 +235,12 @@ public struct ScratchCluster: Sendable {
         if let pid {
             for _ in 0..<500 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(20)) }
         }
+        // A second pass for what went away (a file the server or the copy removed) or came
+        // while the first one ran: Foundation stops at the first file it cannot remove.
+        for _ in 0..<3 where FileManager.default.fileExists(atPath: root) {
+            try? FileManager.default.removeItem(atPath: root)
+            if FileManager.default.fileExists(atPath: root) { try? await Task.sleep(for: .milliseconds(100)) }
+        }
     }
 
     private func write(_ text: String, to name: String) throws {
