@@ -46,7 +46,10 @@ public struct WalReceiver: Service {
         var failures = 0
         var restarts = 0
         var setAside = false
-        var status = ReceiverStatus(state: .starting, since: Date(), updatedAt: Date())
+        // What the last agent confirmed stays restorable; `starting` tells healthcheck that the
+        // receiver is on its way (``ArchiveHealth/startupGrace``), not down.
+        if let previous = ReceiverStatus.load(layout)?.streamedUntil { progress.confirm(previous) }
+        var status = ReceiverStatus(state: .starting, since: Date(), updatedAt: Date(), streamedUntil: progress.streamedUntil)
         while true {
             let started = ContinuousClock.now
             do {
@@ -54,6 +57,7 @@ public struct WalReceiver: Service {
                     throw ArchiveError(.receiver, "another backup-agent is already receiving WAL into \(layout.walDirectory)")
                 }
                 defer { lock.release() }
+                if status.state == .starting { status.save(layout) }
                 if try await prepareSlot() || setAside { try setAsideSegments() }
                 setAside = false
                 try await stream(status: &status, restarts: restarts)
