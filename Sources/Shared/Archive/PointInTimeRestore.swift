@@ -208,7 +208,7 @@ public struct PointInTimeRestore: Sendable {
         guard names.contains(database) else {
             throw ArchiveError(.unknownLibrary, "no library \"\(database)\" on the server at \(UndoWindow.text(time)) (libraries then: \(names.joined(separator: ", ")))")
         }
-        var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8"])
+        var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8", "--no-sync"])
         dump.connect(to: source, application: "laterbase-restore-at")
         try await LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo").run(
             job: job, into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))", dumped: dumped)
