@@ -2,7 +2,8 @@
 # Figures for the undo window (issue 11), not a test:
 #   1. WAL archive bytes per idle minute and per minute of pgbench load
 #   2. RPO under pgbench load: now − the receiver's confirmed position (wal-receiver.json), p50/p99/max
-#   3. restore --db --at --as  vs  backup + restore FILE --as of the same library
+#   3. restore --db --at --as  vs  restore FILE --as of the library's dump taken after the load,
+#      both beside the running agent (its receiver streams the WAL both restores write)
 # on a throwaway primary on 127.0.0.1 holding a pgbench library (SCALE=25 ≈ 400 MB).
 #
 # Usage: BIN=.build/debug/backup-agent SCALE=25 LOAD_SECONDS=60 bash bench/undo_window.sh
@@ -90,15 +91,23 @@ print(f"RPO under load ({len(v)} samples, now - confirmed position): p50 {q(0.5)
 PY
 
 sleep 1.5; AT=$(date -u +"%Y-%m-%d %H:%M:%S"); sleep 4
-t=$(date +%s.%N)
-"$BIN" restore --db lib --at "$AT" --as lib_at >"$ROOT/at.out" 2>"$ROOT/at.err" || { cat "$ROOT/at.err"; exit 1; }
-at_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")
-echo "restore --at phases: $(grep -Eo '(replay reached the target|library copied into the new database).*seconds=[0-9.]+' "$ROOT/at.out" | sed -E 's/ .*seconds=/ /' | paste -sd';' -)"
+# The hourly dump of the same library (a backup pass needs the agent's lock: stop it, then start
+# it again), so that both restores below run beside a running agent, as in production: its
+# pg_receivewal streams (and fsyncs) the WAL each restore writes into the primary.
 kill "$AGENT_PID"; wait "$AGENT_PID" || true; AGENT_PID=
 "$BIN" backup --db lib >/dev/null 2>&1
 FILE=$(ls "$BACKUPS/lib/"*.sql.gz | tail -1)
+bases=$(ls "$BACKUPS/.base" | grep -c . || true)
+"$BIN" run >> "$ROOT/agent.log" 2>&1 & AGENT_PID=$!
+until grep -q '"streaming"' "$BACKUPS/.laterbase/wal-receiver.json" 2>/dev/null && [ "$(stat -c %Y "$BACKUPS/.laterbase/wal-receiver.json")" -gt "$(date -d '-2 sec' +%s)" ]; do sleep 0.5; done
+t=$(date +%s.%N)
+LOG_LEVEL=debug "$BIN" restore --db lib --at "$AT" --as lib_at >"$ROOT/at.out" 2>"$ROOT/at.err" || { cat "$ROOT/at.err"; exit 1; }
+at_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")
+echo "restore --at phases: $(grep -Eo '(replay reached the target|library copied into the new database|phase=("[^"]+"|[^ ]+)).*seconds=[0-9.]+' "$ROOT/at.out" | sed -E 's/^phase=//; s/"//g; s/ seconds=/ /' | paste -sd';' -)"
+[ -n "${KEEP_LOG:-}" ] && cp "$ROOT/at.out" "$KEEP_LOG"
 t=$(date +%s.%N)
 "$BIN" restore "$FILE" --as lib_plain >/dev/null 2>"$ROOT/plain.err" || { cat "$ROOT/plain.err"; exit 1; }
 plain_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")
+[ "$(ls "$BACKUPS/.base" | grep -c . || true)" = "$bases" ] || { echo "the agent took another base backup during the measurement; run again"; exit 1; }
 echo "restore --at: $at_s s; restore of the hourly dump: $plain_s s; ratio $(python3 -c "print(round($at_s/$plain_s,2))")"
 echo "rows: lib_at $("${PSQL[@]}" -d lib_at -Atc 'SELECT count(*) FROM pgbench_history'), lib_plain $("${PSQL[@]}" -d lib_plain -Atc 'SELECT count(*) FROM pgbench_history')"

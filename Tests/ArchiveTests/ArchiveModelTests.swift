@@ -150,6 +150,15 @@ struct ArchiveModelTests {
         #expect(verdict.message.hasPrefix("WAL receiver down since \(UndoWindow.text(now - 50)) (pg_receivewal failed (exited(1))); slot laterbase_wal_slot on the primary: wal_status extended, safe_wal_size 1.0 GiB"))
         #expect(ArchiveHealth.SlotReport.from(slot: "s", row: nil).text == "slot s does not exist on the primary")
 
+        // Right after the agent starts: `starting` for ArchiveHealth.startupGrace seconds, then down.
+        let starting = ReceiverStatus(state: .starting, since: now - 3, updatedAt: now - 3, streamedUntil: now - 40)
+        let early = ArchiveHealth.evaluate(window: window, receiver: starting, slot: nil, now: now)
+        #expect(early.healthy)
+        #expect(early.message == "undo window \(UndoWindow.text(Self.t0)) – \(UndoWindow.text(now - 2)), WAL receiver starting since \(UndoWindow.text(now - 3))")
+        let stuck = ArchiveHealth.evaluate(window: window, receiver: starting, slot: slot, now: now + ArchiveHealth.startupGrace)
+        #expect(!stuck.healthy)
+        #expect(stuck.message.hasPrefix("WAL receiver down since \(UndoWindow.text(now - 3))"), "\(stuck.message)")
+
         let holed = UndoWindow(bases: [b1], wal: [Self.wal(2, modified: 5), Self.wal(4, modified: 95, partial: true)])
         let gap = ArchiveHealth.evaluate(window: holed, receiver: streaming, slot: nil, now: now)
         #expect(!gap.healthy)

@@ -26,6 +26,4 @@ public enum ArchiveErrorCode: String, Sendable {
     case replay
     /// Another agent holds the receiver's lock, or pg_receivewal ended.
     case receiver
-    /// A socket call failed.
-    case system
 }

@@ -18,12 +18,20 @@ public enum ArchiveHealth {
         }
     }
 
+    /// How long after the agent's start a receiver that is not streaming yet counts as
+    /// starting (healthy) rather than down: slot checks, pg_receivewal's start and the first
+    /// confirmation take a few seconds.
+    public static let startupGrace: TimeInterval = 30
+
     public static func evaluate(window: UndoWindow, receiver: ReceiverStatus?, slot: SlotReport?, now: Date) -> BackupHealth.Verdict {
         guard let newest = window.newest, let oldest = window.oldest else {
             return .init(healthy: false, message: "the WAL archive has no base backup yet")
         }
         let streaming = receiver?.isStreaming(now: now) ?? false
         let gap = window.missing.isEmpty ? "" : "; \(window.missing.count) WAL segment(s) missing (\(window.missing.first!.name)…)"
+        if let receiver, receiver.state == .starting, now.timeIntervalSince(receiver.since) <= startupGrace {
+            return .init(healthy: true, message: "undo window \(UndoWindow.text(oldest)) – \(UndoWindow.text(newest)), WAL receiver starting since \(UndoWindow.text(receiver.since))\(gap)")
+        }
         if !streaming {
             let since = receiver.map { " since \(UndoWindow.text($0.state == .streaming ? $0.updatedAt : $0.since))" } ?? ""
             let reason = receiver?.lastError.map { " (\($0))" } ?? ""

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 
-/// Takes one base backup of the primary for the undo window: `pg_basebackup -Ft -z -X stream`
-/// into `.base/.tmp-<stamp>/`, then the manifest, then a rename to `.base/<stamp>/` (fsynced),
+/// Takes one base backup of the primary for the undo window: `pg_basebackup -Ft -X stream`,
+/// compressed with zstd (``BaseBackupCompression``), into `.base/.tmp-<stamp>/`, then the manifest, then a rename to `.base/<stamp>/` (fsynced),
 /// so a folder under its final name is always complete. On failure or cancellation the
 /// temporary folder is removed. The password reaches pg_basebackup in its environment only.
 public struct BaseBackupJob: Sendable {
@@ -10,6 +10,8 @@ public struct BaseBackupJob: Sendable {
     public let layout: ArchiveLayout
     public let tools: PostgresTools
     public let logger: Logger
+    /// nil: chosen from pg_basebackup's version and whether zstd is installed (``BaseBackupCompression/plan(pgBasebackupMajor:zstd:)``).
+    public var compression: BaseBackupCompression.Plan?
 
     public init(primary: PrimarySettings, layout: ArchiveLayout, tools: PostgresTools = PostgresTools(), logger: Logger) {
         self.primary = primary
@@ -38,12 +40,17 @@ public struct BaseBackupJob: Sendable {
         guard !manager.fileExists(atPath: final) else { throw ArchiveError(.badBaseBackup, "base backup \(final) already exists") }
         logger.info("base backup starting", metadata: [LogKey.host: "\(primary.host):\(primary.port)", LogKey.path: "\(final)"])
         do {
-            var child = ChildProcess(try tools.require("pg_basebackup"), [
-                "-D", temporary, "-Ft", "-z", "-X", "stream", "-c", "fast", "--no-password", "--label=laterbase undo window",
+            let program = try tools.require("pg_basebackup")
+            let plan = try await plan(program)
+            var child = ChildProcess(program, ["-D", temporary, "-Ft"] + plan.arguments + [
+                "-X", "stream", "-c", "fast", "--no-password", "--label=laterbase undo window",
             ])
             child.connect(to: primary.connection(), application: "laterbase-base-backup")
             child.gracePeriod = .seconds(5)
             try await child.run(onOutput: { _ in })
+            if plan.zstdAfterwards, let zstd = tools.find("zstd") {
+                try await BaseBackupCompression.compressTarFiles(in: temporary, zstd: zstd)
+            }
             guard let data = manager.contents(atPath: temporary + "/backup_manifest"),
                   let range = BaseBackupManifest.walRange(fromBackupManifest: data) else {
                 throw ArchiveError(.baseBackupFailed, "pg_basebackup wrote no readable backup_manifest (PostgreSQL 13 or newer is needed for the undo window)")
@@ -57,11 +64,20 @@ public struct BaseBackupJob: Sendable {
             try SecureFile.writeAtomically(try JSONCoding.encoder.encode(manifest), to: temporary + "/" + ArchiveLayout.manifestName, mode: 0o600)
             guard rename(temporary, final) == 0 else { throw ArchiveError(.baseBackupFailed, "cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))") }
             SecureFile.syncDirectory(of: final)
-            logger.info("base backup finished", metadata: [LogKey.path: "\(final)", LogKey.bytes: "\(bytes)", "start_lsn": "\(range.start)"])
+            logger.info("base backup finished", metadata: [LogKey.path: "\(final)", LogKey.bytes: "\(bytes)", "start_lsn": "\(range.start)",
+                                                           "compression": "\(plan.compression.rawValue)"])
             return StoredBaseBackup(name: name, path: final, manifest: manifest)
         } catch {
             try? manager.removeItem(atPath: temporary)
             throw error
         }
+    }
+
+    /// The compression for this pg_basebackup (its `--version`) and the zstd program on PATH,
+    /// or ``compression`` when set.
+    func plan(_ program: String) async throws -> BaseBackupCompression.Plan {
+        if let compression { return compression }
+        let version = try await ChildProcess(program, ["--version"]).output()
+        return BaseBackupCompression.plan(pgBasebackupMajor: PostgresMajorVersion(versionText: version), zstd: tools.find("zstd"))
     }
 }

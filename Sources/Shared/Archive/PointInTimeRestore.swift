@@ -28,9 +28,9 @@ public struct PointInTimeRestore: Sendable {
     /// Runs the restore. Throws ``ArchiveError`` (one line) for every refusal, ``RestoreError`` from the restore itself.
     public func run(database: String, at time: Date, as newDatabase: String, now: Date = Date()) async throws {
         try await job.requireNew(newDatabase)
-        try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time") { scratch in
+        try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time") { scratch, removal in
             let started = ContinuousClock.now
-            try await copyLibrary(database, from: scratch, at: time, as: newDatabase)
+            try await copyLibrary(database, from: scratch, at: time, as: newDatabase, dumped: { await removal.begin() })
             logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
         }
     }
@@ -38,7 +38,7 @@ public struct PointInTimeRestore: Sendable {
     /// `list --project NAME --at TIME`: the projects called `name` (case-insensitive) in every
     /// Resolve library as it was at `time`, with their folder and last-saved time then.
     public func projects(named name: String, at time: Date, now: Date = Date()) async throws -> [(library: String, project: ResolveProject)] {
-        try await withServer(at: time, now: now, purpose: "reading the project list at a point in time") { scratch in
+        try await withServer(at: time, now: now, purpose: "reading the project list at a point in time") { scratch, _ in
             let libraries = try await PostgresConnection.withConnection(scratch.connection(user: user)) { connection in
                 try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
             }
@@ -55,7 +55,8 @@ public struct PointInTimeRestore: Sendable {
 
     /// Replays the archive to `time` in a scratch server, runs `body` with it and removes the
     /// server whatever happens (cancellation included).
-    func withServer<T: Sendable>(at time: Date, now: Date, purpose: String, _ body: (ScratchCluster) async throws -> T) async throws -> T {
+    /// `body` may start the removal early (``ScratchRemoval/begin()``) once it no longer needs the server.
+    func withServer<T: Sendable>(at time: Date, now: Date, purpose: String, _ body: (ScratchCluster, ScratchRemoval) async throws -> T) async throws -> T {
         let snapshot = UndoWindowSnapshot(layout: layout, now: now)
         let (bases, wal) = (snapshot.bases, snapshot.wal)
         let span = try snapshot.window.base(for: time).get()
@@ -76,16 +77,19 @@ public struct PointInTimeRestore: Sendable {
         logger.info("\(purpose)", metadata: [
             "at": "\(UndoWindow.text(time))", "base": "\(base.name)", "segments": "\(needed.count)", LogKey.path: "\(scratch.root)",
         ])
+        let removal = ScratchRemoval(scratch)
         do {
             let started = ContinuousClock.now
             try await replay(base, needed, rest: rest, into: scratch, target: time)
             logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
-            let result = try await body(scratch)
-            await Task.detached { await scratch.remove() }.value
+            let result = try await body(scratch, removal)
+            let removing = ContinuousClock.now
+            await removal.finish()
+            logger.debug("restore phase", metadata: ["phase": "remove (after the copy)", LogKey.seconds: "\(Self.seconds(ContinuousClock.now - removing))"])
             return result
         } catch {
             // Not cancellable: it is the clean-up of an interrupted restore.
-            await Task.detached { await scratch.remove() }.value
+            await removal.finish()
             throw error
         }
     }
@@ -114,15 +118,31 @@ public struct PointInTimeRestore: Sendable {
     /// that is off — a clock step on the agent's host, files copied without their times — costs
     /// replay time, never a state older than asked for.
     func replay(_ base: StoredBaseBackup, _ wal: [WalFile], rest: [WalFile] = [], into scratch: ScratchCluster, target: Date) async throws {
-        try await scratch.unpack(base)
-        try await scratch.stage(wal)
-        try scratch.stageHistory(from: layout)
+        var mark = ContinuousClock.now
+        func phase(_ name: String) {
+            let now = ContinuousClock.now
+            logger.debug("restore phase", metadata: ["phase": "\(name)", LogKey.seconds: "\(Self.seconds(now - mark))"])
+            mark = now
+        }
+        // tar (inflate and writes) and the copies of the WAL overlap.
+        async let unpacked: Void = scratch.unpack(base, tools: job.tools)
+        do {
+            try await scratch.stage(wal)
+            try scratch.stageHistory(from: layout)
+        } catch {
+            try? await unpacked
+            throw error
+        }
+        try await unpacked
+        phase("unpack and stage")
         try scratch.configure(target: target)
-        if try await startAndWait(scratch) { return }
+        if try await startAndWait(scratch) { phase("start and replay"); return }
+        // restore_command moved the staged segments into pg_wal: a new start replays from the
+        // base backup again and needs them staged again.
         if !rest.isEmpty {
             logger.info("the WAL chosen by file times ended before the target; staging the rest of the archive", metadata: ["segments": "\(rest.count)"])
             await scratch.stop()
-            try await scratch.stage(rest)
+            try await scratch.stage(wal + rest)
             try scratch.configure(target: target)
             if try await startAndWait(scratch) { return }
         }
@@ -132,6 +152,7 @@ public struct PointInTimeRestore: Sendable {
         // ``UndoWindow``), so replaying to the end of the WAL gives the same state.
         logger.info("no commit after the target time in the archive; replaying to the end of the copied WAL")
         await scratch.stop()
+        try await scratch.stage(wal + rest)
         try scratch.configure(target: nil)
         guard try await startAndWait(scratch) else {
             throw ArchiveError(.replay, "the scratch server stopped during replay: \(scratch.logTail())")
@@ -141,8 +162,10 @@ public struct PointInTimeRestore: Sendable {
     /// Starts the server and waits for replay; false when it stopped because the archive ended
     /// before the target.
     private func startAndWait(_ scratch: ScratchCluster) async throws -> Bool {
+        let started = ContinuousClock.now
         do {
             try await scratch.start(timeoutSeconds: replayTimeoutSeconds)
+            logger.debug("restore phase", metadata: ["phase": "start (consistent)", LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
         } catch {
             if Task.isCancelled { throw CancellationError() }
             if Self.endedBeforeTarget(scratch) { return false }
@@ -171,12 +194,13 @@ public struct PointInTimeRestore: Sendable {
                 try connection.query("SELECT pg_is_in_recovery()::text, CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused()::text END").rows.first
             }
             if let row = state, row[0] == "false" || row[1] == "true" { return true }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(100))
         }
         throw ArchiveError(.replay, "replay did not reach the target within \(replayTimeoutSeconds) s; the scratch server was removed")
     }
 
-    func copyLibrary(_ database: String, from scratch: ScratchCluster, at time: Date, as newDatabase: String) async throws {
+    func copyLibrary(_ database: String, from scratch: ScratchCluster, at time: Date, as newDatabase: String,
+                     dumped: @escaping @Sendable () async -> Void = {}) async throws {
         let source = scratch.connection(user: user, database: database)
         let names = try await PostgresConnection.withConnection(scratch.connection(user: user)) { connection in
             try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
@@ -184,14 +208,32 @@ public struct PointInTimeRestore: Sendable {
         guard names.contains(database) else {
             throw ArchiveError(.unknownLibrary, "no library \"\(database)\" on the server at \(UndoWindow.text(time)) (libraries then: \(names.joined(separator: ", ")))")
         }
-        var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8"])
+        var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8", "--no-sync"])
         dump.connect(to: source, application: "laterbase-restore-at")
-        let pgDump = dump
-        try await job.restore(into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))") { write in
-            // pg_dump has ended when run returns: `write` does not outlive this call.
-            try await withoutActuallyEscaping(write) { escapable in
-                _ = try await pgDump.run(onOutput: { try await escapable($0) })
-            }
+        try await LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo").run(
+            job: job, into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))", dumped: dumped)
+    }
+}
+
+/// Removes a ``ScratchCluster`` once, started early by whoever no longer needs it (the copy,
+/// once pg_dump is done, while psql still builds indexes) or at the end; ``finish()`` waits.
+actor ScratchRemoval {
+    private let scratch: ScratchCluster
+    private var task: Task<Void, Never>?
+
+    init(_ scratch: ScratchCluster) { self.scratch = scratch }
+
+    /// Starts the removal in the background (not cancellable: it is a clean-up); idempotent.
+    func begin() {
+        if task == nil {
+            let scratch = self.scratch
+            task = Task.detached { await scratch.remove() }
         }
+    }
+
+    /// Starts the removal if needed and waits until the server is stopped and the folder gone.
+    func finish() async {
+        begin()
+        await task?.value
     }
 }

@@ -80,33 +80,59 @@ public struct ScratchCluster: Sendable {
         return true
     }
 
-    /// Unpacks `base.tar.gz` and `pg_wal.tar.gz` of `base` and gives the files to the server's account.
-    public func unpack(_ base: StoredBaseBackup) async throws {
-        _ = try await ChildProcess("/bin/tar", ["-xzf", base.path + "/base.tar.gz", "-C", dataDirectory]).output()
+    /// Unpacks `base.tar.*` and `pg_wal.tar.*` of `base` (zstd, gzip or plain tar, see
+    /// ``BaseBackupCompression``) and gives the files to the server's account.
+    public func unpack(_ base: StoredBaseBackup, tools: PostgresTools = PostgresTools()) async throws {
+        guard try await Self.extract(base.path, "base", into: dataDirectory, tools: tools) else {
+            throw ArchiveError(.badBaseBackup, "the base backup \(base.path) holds no base.tar, base.tar.gz or base.tar.zst")
+        }
         let pgWal = dataDirectory + "/pg_wal"
         try FileManager.default.createDirectory(atPath: pgWal, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: base.path + "/pg_wal.tar.gz") {
-            _ = try await ChildProcess("/bin/tar", ["-xzf", base.path + "/pg_wal.tar.gz", "-C", pgWal]).output()
-        }
+        _ = try await Self.extract(base.path, "pg_wal", into: pgWal, tools: tools)
         if let account { try account.own(recursively: dataDirectory) }
         chmod(dataDirectory, 0o700)
     }
 
-    /// Puts archive segments where `restore_command` finds them, each under its final name (a
-    /// `.partial` too: it holds the last seconds before the receiver or the primary stopped).
-    /// Complete segments are hard-linked when the server runs as the archive's owner (the
-    /// agent's image); as root they are copied for the `postgres` account. A `.partial` is
-    /// always copied: pg_receivewal may still be writing it.
+    /// `tar -xf folder/name.tar[.zst|.gz] -C directory`; false when there is no such file.
+    static func extract(_ folder: String, _ name: String, into directory: String, tools: PostgresTools) async throws -> Bool {
+        guard let compression = BaseBackupCompression.allCases.first(where: { FileManager.default.fileExists(atPath: folder + "/" + name + $0.suffix) }) else {
+            return false
+        }
+        let file = folder + "/" + name + compression.suffix
+        var arguments = ["-xf", file, "-C", directory]
+        if compression == .zstd {
+            guard let zstd = tools.find("zstd") else {
+                throw ArchiveError(.badBaseBackup, "\(file) is zstd-compressed, but no zstd program was found on PATH; install zstd (the agent's image has it)")
+            }
+            arguments = ["-I", zstd] + arguments
+        } else if compression == .gzip {
+            arguments = ["-z"] + arguments
+        }
+        _ = try await ChildProcess("/bin/tar", arguments).output()
+        return true
+    }
+
+    /// Copies archive segments to where `restore_command` finds them, each under its final
+    /// name (a `.partial` too: it holds the last seconds before the receiver or the primary
+    /// stopped), owned by the server's account. They are private copies, never links into the
+    /// archive: `restore_command` moves them into `pg_wal`, where the server may recycle and
+    /// overwrite segments, and a replay that starts again needs them staged again.
     public func stage(_ files: [WalFile]) async throws {
+        let manager = FileManager.default
+        for file in files { try? manager.removeItem(atPath: walDirectory + "/" + file.segment.name) }
+        // cp (copy_file_range in the kernel), 500 files a call: Foundation's copy is several times slower.
+        let named = files.filter { ($0.path as NSString).lastPathComponent == $0.segment.name }
+        for start in stride(from: 0, to: named.count, by: 500) {
+            let batch = named[start..<min(named.count, start + 500)].map(\.path)
+            _ = try await ChildProcess("/bin/cp", ["--"] + batch + [walDirectory + "/"]).output()
+        }
+        for file in files where (file.path as NSString).lastPathComponent != file.segment.name {
+            _ = try await ChildProcess("/bin/cp", ["--", file.path, walDirectory + "/" + file.segment.name]).output()
+        }
         for file in files {
-            try Task.checkCancellation()
             let target = walDirectory + "/" + file.segment.name
-            try? FileManager.default.removeItem(atPath: target)
-            if account == nil && !file.isPartial && link(file.path, target) == 0 { continue }
-            try FileManager.default.copyItem(atPath: file.path, toPath: target)
             if let account { _ = lchown(target, account.uid, account.gid) }
             chmod(target, 0o600)
-            await Task.yield()
         }
     }
 
@@ -131,14 +157,20 @@ public struct ScratchCluster: Sendable {
         }
         try write("local all all trust\n", to: "pg_hba.conf")
         try write("", to: "recovery.signal")
-        let restore = "cp \(Self.shellQuoted(walDirectory))/%f \"%p\""
+        // Segments are moved (they are private copies, see ``stage(_:)``); history files, which
+        // the server asks for more than once, are copied.
+        let wal = Self.shellQuoted(walDirectory)
+        let restore = "case %f in *.history) cp \(wal)/%f \"%p\";; *) mv \(wal)/%f \"%p\";; esac"
         var lines = [
             "port = \(port)", "listen_addresses = ''", "unix_socket_directories = \(ConfigFileText.quote(root))",
             "hba_file = \(ConfigFileText.quote(dataDirectory + "/pg_hba.conf"))", "ident_file = \(ConfigFileText.quote(dataDirectory + "/pg_ident.conf"))",
             "ssl = off", "archive_mode = off", "archive_command = ''", "hot_standby = on", "primary_conninfo = ''", "primary_slot_name = ''",
             "shared_preload_libraries = ''", "logging_collector = off",
-            // A throwaway server: no fsync, rare restartpoints — replay runs as fast as the disk reads.
-            "fsync = off", "synchronous_commit = off", "max_wal_size = '8GB'", "checkpoint_timeout = '1h'", "log_destination = 'stderr'", "restore_command = \(ConfigFileText.quote(restore))",
+            // A throwaway server: no fsync, no restartpoints, enough buffers that replay and pg_dump
+            // of a library of some hundred MB seldom write a page out (the primary's own
+            // shared_buffers, copied with postgresql.conf, may not fit this host).
+            "fsync = off", "synchronous_commit = off", "max_wal_size = '64GB'", "checkpoint_timeout = '1d'",
+            "shared_buffers = '512MB'", "huge_pages = 'try'", "maintenance_io_concurrency = 32", "log_destination = 'stderr'", "restore_command = \(ConfigFileText.quote(restore))",
         ]
         if let target {
             lines += ["recovery_target_time = \(ConfigFileText.quote(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'"]
@@ -179,18 +211,36 @@ public struct ScratchCluster: Sendable {
     }
 
     /// Stops the server at once (SIGQUIT, SIGKILL after 10 s). Idempotent; never throws.
-    public func stop() async {
+    /// `untilGone` false: returns once the postmaster has removed `postmaster.pid` — its
+    /// children have exited and it writes no more files, but the kernel may take a second more
+    /// to free its memory, during which a new server on the same folder would refuse to start.
+    public func stop(untilGone: Bool = true) async {
         guard let pid = postmasterPID, kill(pid, 0) == 0 else { return }
+        let pidFile = dataDirectory + "/postmaster.pid"
+        let running = { kill(pid, 0) == 0 && (untilGone || access(pidFile, F_OK) == 0) }
         kill(pid, SIGQUIT)
-        for _ in 0..<100 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(100)) }
-        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        for _ in 0..<500 where running() { try? await Task.sleep(for: .milliseconds(20)) }
+        guard running() else { return }
+        kill(pid, SIGKILL)
         for _ in 0..<50 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(100)) }
     }
 
-    /// Stops the server and deletes the folder. Idempotent; never throws.
+    /// Stops the server, deletes the folder, then waits (at most 10 s) until the postmaster
+    /// has gone — it writes nothing after `postmaster.pid` is gone, so the folder goes first
+    /// while the kernel frees the server's memory. Idempotent; never throws.
     public func remove() async {
-        await stop()
+        let pid = postmasterPID
+        await stop(untilGone: false)
         try? FileManager.default.removeItem(atPath: root)
+        if let pid {
+            for _ in 0..<500 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        // A second pass for what went away (a file the server or the copy removed) or came
+        // while the first one ran: Foundation stops at the first file it cannot remove.
+        for _ in 0..<3 where FileManager.default.fileExists(atPath: root) {
+            try? FileManager.default.removeItem(atPath: root)
+            if FileManager.default.fileExists(atPath: root) { try? await Task.sleep(for: .milliseconds(100)) }
+        }
     }
 
     private func write(_ text: String, to name: String) throws {

@@ -46,7 +46,10 @@ public struct WalReceiver: Service {
         var failures = 0
         var restarts = 0
         var setAside = false
-        var status = ReceiverStatus(state: .starting, since: Date(), updatedAt: Date())
+        // What the last agent confirmed stays restorable; `starting` tells healthcheck that the
+        // receiver is on its way (``ArchiveHealth/startupGrace``), not down.
+        if let previous = ReceiverStatus.load(layout)?.streamedUntil { progress.confirm(previous) }
+        var status = ReceiverStatus(state: .starting, since: Date(), updatedAt: Date(), streamedUntil: progress.streamedUntil)
         while true {
             let started = ContinuousClock.now
             do {
@@ -54,6 +57,7 @@ public struct WalReceiver: Service {
                     throw ArchiveError(.receiver, "another backup-agent is already receiving WAL into \(layout.walDirectory)")
                 }
                 defer { lock.release() }
+                if status.state == .starting { status.save(layout) }
                 if try await prepareSlot() || setAside { try setAsideSegments() }
                 setAside = false
                 try await stream(status: &status, restarts: restarts)
@@ -144,11 +148,15 @@ public struct WalReceiver: Service {
     func confirmLoop(restarts: Int, lastError: String?) async throws {
         var since: Date?
         var pending: [(asked: Date, lsn: UInt64)] = []
+        var parameters = primary.connection(timeoutSeconds: 5)
+        parameters.applicationName = Self.confirmApplicationName
+        let primaryConnection = HeldConnection(parameters)
+        defer { primaryConnection.close() }
         while true {
             try await Task.sleep(for: .seconds(1))
             guard progress.isStreaming else { continue }
             let asked = Date()
-            guard let (current, flushed) = await positions() else { continue }
+            guard let (current, flushed) = await positions(primaryConnection) else { continue }
             pending.append((asked, current))
             if let confirmed = pending.last(where: { $0.lsn <= flushed }) {
                 pending.removeAll { $0.asked <= confirmed.asked }
@@ -162,13 +170,13 @@ public struct WalReceiver: Service {
     }
 
     /// The primary's WAL flush position and the one this receiver reported (0 when not listed).
-    private func positions() async -> (current: UInt64, flushed: UInt64)? {
+    /// The `application_name` of the confirm loop's connection to the primary.
+    static let confirmApplicationName = "laterbase-wal-confirm"
+
+    private func positions(_ connection: HeldConnection) async -> (current: UInt64, flushed: UInt64)? {
         let sql = "SELECT pg_current_wal_flush_lsn()::text, (SELECT flush_lsn::text FROM pg_stat_replication"
             + " WHERE application_name = 'laterbase-wal-receiver' ORDER BY backend_start DESC LIMIT 1)"
-        let row = try? await PostgresConnection.withConnection(primary.connection(timeoutSeconds: 5)) { connection in
-            try connection.query(sql).rows.first
-        }
-        guard let row, let current = row[0].flatMap({ LSN.parse($0) }) else { return nil }
+        guard let row = await connection.firstRow(sql), let current = row[0].flatMap({ LSN.parse($0) }) else { return nil }
         return (current, row[1].flatMap { LSN.parse($0) } ?? 0)
     }
 }

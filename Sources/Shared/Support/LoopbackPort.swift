@@ -1,10 +1,11 @@
 import Foundation
 
-/// A TCP port on 127.0.0.1 that is free right now (bind to port 0, read it back, close).
+/// A TCP port on 127.0.0.1 that is free right now (bind to port 0, read it back, close): the
+/// scratch server's port number (its socket name) and the test clusters' ports.
 public enum LoopbackPort {
     public static func free() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ArchiveError(.system, "socket() failed: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SystemCallError("socket()") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -13,12 +14,12 @@ public enum LoopbackPort {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw ArchiveError(.system, "bind() on 127.0.0.1 failed: \(String(cString: strerror(errno)))") }
+        guard bound == 0 else { throw SystemCallError("bind() on 127.0.0.1") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        guard named == 0 else { throw ArchiveError(.system, "getsockname() failed: \(String(cString: strerror(errno)))") }
+        guard named == 0 else { throw SystemCallError("getsockname()") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

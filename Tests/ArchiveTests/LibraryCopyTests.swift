@@ -1,0 +1,101 @@
+import Foundation
+import LaterbaseTestSupport
+import Logging
+import Testing
+@testable import Shared
+
+/// The copy of `restore --at` (pg_dump → FIFO → psql, ``LibraryCopy``) against a real
+/// server and psql, with a shell script standing in for pg_dump's end so that each way it can
+/// fail is reproducible: the new database is dropped whichever end fails, and the message
+/// names the end that failed.
+@Suite("undo window: the copy through a FIFO", .serialized, .timeLimit(.minutes(3)))
+struct LibraryCopyTests {
+    /// Runs a LibraryCopy whose "pg_dump" is `script` (it gets `--file=FIFO` as `$1`).
+    func copy(_ script: String, into database: String, on cluster: PostgresCluster) async throws -> Bool {
+        let folder = NSTemporaryDirectory() + "laterbase-copy-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let job = RestoreJob(target: cluster.parameters(), logger: Logger(label: "test"))
+        let dump = ChildProcess("/bin/sh", ["-c", "f=${1#--file=}; " + script, "pg_dump"])
+        let dumped = Flag()
+        try await LibraryCopy(dump: dump, fifo: folder + "/dump.fifo").run(job: job, into: database, label: "test", logFile: "test", dumped: { dumped.set() })
+        #expect(!FileManager.default.fileExists(atPath: folder + "/dump.fifo"))
+        return dumped.value
+    }
+
+    func exists(_ database: String, _ cluster: PostgresCluster) async throws -> Bool {
+        try await cluster.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.count == 1
+    }
+
+    @Test("the dump reaches the new database; `dumped` runs once the dump has ended")
+    func success() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            let dumped = try await copy(#"printf 'CREATE TABLE t (x int);\nCOPY t FROM stdin;\n1\n2\n\\.\n' > "$f""#, into: "copied", on: cluster)
+            #expect(dumped)
+            #expect(try await cluster.query("SELECT count(*) FROM t", database: "copied").scalar == "2")
+        }
+    }
+
+    @Test("psql fails (an SQL error): its reason is told, the dump is stopped, the new database dropped")
+    func psqlFails() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await copy(#"exec > "$f"; printf 'CREATE TABLE t (x int);\nSELECT 1/0;\n'; exec sleep 60"#, into: "half", on: cluster)
+            } throws: { error in
+                "\(error)".contains("division by zero") && "\(error)".contains("\"half\" was removed again") && !"\(error)".contains("\n")
+            }
+            #expect(ContinuousClock.now - started < .seconds(20))
+            let left = try await exists("half", cluster)
+            #expect(left == false)
+        }
+    }
+
+    @Test("psql fails while the dump writes on (the dump then loses its reader): psql's reason is told")
+    func psqlFailsWhileDumping() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            await #expect {
+                _ = try await copy(#"exec > "$f"; printf 'CREATE TABLE t (x int);\nSELECT 1/0;\n'; while :; do printf -- '-- more\n'; done"#, into: "busy", on: cluster)
+            } throws: { error in
+                "\(error)".contains("division by zero") && "\(error)".contains("\"busy\" was removed again")
+            }
+            let left = try await exists("busy", cluster)
+            #expect(left == false)
+        }
+    }
+
+    @Test("the dump fails midway: its reason is told and the new database dropped, although psql read a clean end")
+    func dumpFailsMidway() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            await #expect {
+                _ = try await copy(#"printf 'CREATE TABLE t (x int);\n' > "$f"; echo 'pg_dump: error: connection to server lost' >&2; exit 1"#, into: "cut", on: cluster)
+            } throws: { error in
+                "\(error)".contains("connection to server lost") && "\(error)".contains("\"cut\" was removed again")
+            }
+            let left = try await exists("cut", cluster)
+            #expect(left == false)
+        }
+    }
+
+    @Test("the dump fails before it opens the FIFO (psql waits to open it): psql is stopped, the new database dropped")
+    func dumpFailsAtOnce() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await copy(#"echo 'pg_dump: error: could not connect to the scratch server' >&2; exit 1"#, into: "never", on: cluster)
+            } throws: { error in
+                "\(error)".contains("could not connect to the scratch server")
+            }
+            #expect(ContinuousClock.now - started < .seconds(20))
+            let left = try await exists("never", cluster)
+            #expect(left == false)
+        }
+    }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    func set() { lock.withLock { raised = true } }
+    var value: Bool { lock.withLock { raised } }
+}
