@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// The copy step of `restore --at`: `pg_dump` of one library on the scratch server into a new
-/// database on the target, with ``RestoreJob``'s guarantees: `CREATE DATABASE … TEMPLATE
+/// database on the target, with ``RestoreJob``'s guarantees (``RestoreJob/intoNewDatabase(_:label:logFile:fill:)``): `CREATE DATABASE … TEMPLATE
 /// template0 ENCODING 'UTF8'` (it fails when the name exists), `psql --single-transaction`,
 /// and the new database dropped again when anything fails.
 ///
@@ -26,20 +26,8 @@ struct LibraryCopy: Sendable {
             throw ArchiveError(.scratch, "cannot make the FIFO \(fifo) for the copy: \(String(cString: strerror(errno)))")
         }
         defer { unlink(fifo) }
-        try await PostgresConnection.withConnection(RestoreJob.databaseDDL(job.target.with(database: "postgres"))) { connection in
-            try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
-        }
-        job.logger.info("restoring", metadata: [LogKey.file: "\(logFile)", LogKey.database: "\(database)", LogKey.host: "\(job.target.host):\(job.target.port)"])
-        do {
+        try await job.intoNewDatabase(database, label: label, logFile: logFile) {
             try await copy(job: job, into: database, dumped: dumped)
-        } catch {
-            let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-            do {
-                try await job.drop(database)
-            } catch {
-                throw RestoreError(.failedAndLeftBehind, "restore of \(label) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
-            }
-            throw RestoreError(.failed, "restore of \(label) failed and \"\(database)\" was removed again: \(reason)")
         }
     }
 

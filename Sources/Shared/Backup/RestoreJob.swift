@@ -62,21 +62,31 @@ public struct RestoreJob: Sendable {
 
     /// Creates `database` (UTF8, from template0; fails when it exists) and feeds plain SQL from
     /// `feed` into `psql --single-transaction`; drops the database again when anything fails.
-    /// Shared by the restore of a dump file and `restore --at` (pg_dump of the scratch server).
+    /// Shared by the restore of a dump file and `verify --restore-test`.
     /// - Parameters:
     ///   - label: names the source in messages (a file name, or "Resolve at 2026-11-24 14:34:59 UTC").
     ///   - logFile: the source in the log line.
     /// - Throws: ``RestoreError`` `.failed` (dropped again) or `.failedAndLeftBehind`.
     public func restore(into database: String, label: String, logFile: String,
                         feed: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void) async throws {
+        try await intoNewDatabase(database, label: label, logFile: logFile) {
+            var psql = ChildProcess(try tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"])
+            psql.connect(to: target.with(database: database), application: "laterbase-restore")
+            try await psql.run(feeding: feed, onOutput: { _ in })
+        }
+    }
+
+    /// The guarantees of every restore, around `fill`, which writes the library: `CREATE DATABASE
+    /// … TEMPLATE template0 ENCODING 'UTF8'` first (it fails when the name exists), and when
+    /// `fill` throws, the new database dropped again. Also the copy step of `restore --at`.
+    /// - Throws: ``RestoreError`` `.failed` (dropped again) or `.failedAndLeftBehind`.
+    func intoNewDatabase(_ database: String, label: String, logFile: String, fill: () async throws -> Void) async throws {
         try await PostgresConnection.withConnection(Self.databaseDDL(target.with(database: "postgres"))) { connection in
             try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
         }
         logger.info("restoring", metadata: [LogKey.file: "\(logFile)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
         do {
-            var psql = ChildProcess(try tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"])
-            psql.connect(to: target.with(database: database), application: "laterbase-restore")
-            try await psql.run(feeding: feed, onOutput: { _ in })
+            try await fill()
         } catch {
             let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
             do {
