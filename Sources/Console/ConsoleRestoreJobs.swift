@@ -73,7 +73,7 @@ actor ConsoleRestoreJobs {
             } catch is CancellationError {
                 outcome = .cancelled
             } catch {
-                outcome = Task.isCancelled ? .cancelled : .failed(ConsoleProblem.oneLine(error))
+                outcome = Task.isCancelled ? .cancelled : .failed(oneLine(error))
             }
             self.finish(started.id, outcome)
         }

@@ -113,7 +113,7 @@ struct ConsoleRoutes: Sendable {
         do {
             _ = try await jobs.start(backup, as: name)
         } catch {
-            let body = RestorePage.form(backup, suggested: name, problem: ConsoleProblem.oneLine(error), session: context.session,
+            let body = RestorePage.form(backup, suggested: name, problem: oneLine(error), session: context.session,
                                         target: targetText, zone: zone)
             return HTMLPage.response(title: "Restore \(backup.database)", body: body, session: context.session, status: .conflict)
         }
@@ -141,7 +141,7 @@ struct ConsoleRoutes: Sendable {
             let manifest = backup.manifest == nil ? "(no manifest to compare with)" : "matches its manifest"
             body = #"<p class="box ok" id="outcome">OK: \#(HTMLPage.escape(backup.relativePath)) decodes to \#(HTMLPage.bytes(result.rawBytes)) of SQL; SHA-256 \#(manifest).</p>"#
         } catch {
-            body = #"<p class="box bad" id="outcome">FAILED: \#(HTMLPage.escape(ConsoleProblem.oneLine(error)))</p>"#
+            body = #"<p class="box bad" id="outcome">FAILED: \#(HTMLPage.escape(oneLine(error)))</p>"#
         }
         let back = #"<p><a href="/backups?db=\#(HTMLPage.query(backup.database))">Back to the backups of \#(HTMLPage.escape(backup.database))</a></p>"#
         return HTMLPage.response(title: "Verify", body: body + back, session: context.session)
@@ -187,7 +187,7 @@ struct ConsoleRoutes: Sendable {
     }
 
     private func verdict() async -> Result<BackupHealth.Verdict, ConsoleProblem> {
-        do { return .success(try await runtime.healthWithUndoWindow()) } catch { return .failure(ConsoleProblem(ConsoleProblem.oneLine(error))) }
+        do { return .success(try await runtime.healthWithUndoWindow()) } catch { return .failure(ConsoleProblem(oneLine(error))) }
     }
 
     private var targetText: String { "\(runtime.settings.primary.host):\(runtime.settings.primary.port)" }
@@ -197,7 +197,7 @@ struct ConsoleRoutes: Sendable {
         do {
             return try StoredBackup.find(reference, in: runtime.layout)
         } catch {
-            throw HTTPError(.notFound, message: ConsoleProblem.oneLine(error))
+            throw HTTPError(.notFound, message: oneLine(error))
         }
     }
 }

@@ -43,7 +43,7 @@ public struct ConsoleService: Service {
         } catch {
             logger.error("the web console did not start; backups go on without it", metadata: [
                 "address": "\(address):\(port)",
-                LogKey.error: "\(ConsoleProblem.oneLine(error)); set CONSOLE_PORT to a free port, or CONSOLE=off",
+                LogKey.error: "\(oneLine(error)); set CONSOLE_PORT to a free port, or CONSOLE=off",
             ])
         }
         await jobs.shutdown()

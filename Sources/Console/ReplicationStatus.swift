@@ -59,7 +59,7 @@ struct ReplicationStatus: Sendable {
                 return ReplicationStatus(senders: senders, slots: slots)
             })
         } catch {
-            return .failure(ConsoleProblem("the primary \(primary.host):\(primary.port) did not answer: \(ConsoleProblem.oneLine(error))"))
+            return .failure(ConsoleProblem("the primary \(primary.host):\(primary.port) did not answer: \(oneLine(error))"))
         }
     }
 }
@@ -68,8 +68,4 @@ struct ReplicationStatus: Sendable {
 struct ConsoleProblem: Error, Sendable, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-
-    static func oneLine(_ error: any Error) -> String {
-        "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-    }
 }

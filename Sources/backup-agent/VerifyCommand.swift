@@ -57,7 +57,7 @@ struct VerifyCommand: AsyncParsableCommand {
                     print(line)
                 } catch {
                     failures += 1
-                    print("FAIL  \(backup.relativePath)  \("\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))")
+                    print("FAIL  \(backup.relativePath)  \(oneLine(error))")
                 }
             }
             if failures > 0 { throw ExitCode(1) }

@@ -189,7 +189,7 @@ public struct BackupPass: Sendable {
         case let error as ChildProcessError:
             return "\(error)"
         default:
-            return "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+            return oneLine(error)
         }
     }
 }

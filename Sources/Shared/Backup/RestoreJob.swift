@@ -88,7 +88,7 @@ public struct RestoreJob: Sendable {
         do {
             try await fill()
         } catch {
-            let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+            let reason = oneLine(error)
             do {
                 try await drop(database)
             } catch {

@@ -58,7 +58,7 @@ public struct OffsiteSync: Sendable {
                                                              "server_side_copy_of": "\(entry.copiedFrom ?? "-")"])
                     break
                 } catch {
-                    entry.lastError = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+                    entry.lastError = oneLine(error)
                     logger.warning("offsite copy failed", metadata: [LogKey.file: "\(backup.relativePath)", "attempt": "\(attempt)", LogKey.error: "\(entry.lastError ?? "")"])
                     if attempt < attempts {
                         do { try await Task.sleep(for: delay) } catch { break }
