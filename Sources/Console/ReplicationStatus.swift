@@ -18,7 +18,7 @@ struct ReplicationStatus: Sendable {
 
         /// What the connection is, in the words of the overview.
         var role: String {
-            application == "laterbase-wal-receiver" ? "WAL archive (undo window)" : "standby (\(syncState))"
+            application == WalReceiver.applicationName ? "WAL archive (undo window)" : "standby (\(syncState))"
         }
     }
     struct Slot: Sendable {

@@ -120,7 +120,7 @@ public struct WalReceiver: Service {
         var child = ChildProcess(try tools.require("pg_receivewal"), [
             "-D", layout.walDirectory, "--slot", slot, "--synchronous", "--no-loop", "--no-password", "--verbose",
         ])
-        child.connect(to: primary.connection(), application: "laterbase-wal-receiver")
+        child.connect(to: primary.connection(), application: Self.applicationName)
         child.gracePeriod = .seconds(10)
         let receiver = child
         let streaming = progress
@@ -169,13 +169,16 @@ public struct WalReceiver: Service {
         }
     }
 
-    /// The primary's WAL flush position and the one this receiver reported (0 when not listed).
+    /// The `application_name` of pg_receivewal's replication connection (in the primary's
+    /// `pg_stat_replication`).
+    public static let applicationName = "laterbase-wal-receiver"
     /// The `application_name` of the confirm loop's connection to the primary.
     static let confirmApplicationName = "laterbase-wal-confirm"
 
+    /// The primary's WAL flush position and the one this receiver reported (0 when not listed).
     private func positions(_ connection: HeldConnection) async -> (current: UInt64, flushed: UInt64)? {
         let sql = "SELECT pg_current_wal_flush_lsn()::text, (SELECT flush_lsn::text FROM pg_stat_replication"
-            + " WHERE application_name = 'laterbase-wal-receiver' ORDER BY backend_start DESC LIMIT 1)"
+            + " WHERE application_name = \(SQLQuoting.literal(Self.applicationName)) ORDER BY backend_start DESC LIMIT 1)"
         guard let row = await connection.firstRow(sql), let current = row[0].flatMap({ LSN.parse($0) }) else { return nil }
         return (current, row[1].flatMap { LSN.parse($0) } ?? 0)
     }
