@@ -78,7 +78,7 @@ struct ConsoleRoutes: Sendable {
         let now = Date()
         async let replication = ReplicationStatus.read(runtime.settings.primary)
         let health = await verdict()
-        let body = OverviewPage.body(libraries: LibraryStatus.all(runtime: runtime), health: health, replication: await replication,
+        let body = OverviewPage.body(libraries: LibraryStatus.all(runtime: runtime, backups: StoredBackup.all(in: runtime.layout), ledger: offsiteLedger), health: health, replication: await replication,
                                      undoWindow: runtime.undoWindowListing(now: now), zone: zone, now: now)
         return HTMLPage.response(title: "Overview", body: body, session: context.session, refresh: 30)
     }
@@ -86,9 +86,8 @@ struct ConsoleRoutes: Sendable {
     private func backups(_ request: Request, _ context: ConsoleContext) -> Response {
         let database = query(request, "db")
         let stored = StoredBackup.all(in: runtime.layout).filter { $0.database == database }
-        let ledger = UploadLedger.load(runtime.layout)
-        let offsite = runtime.remote != nil
-        let body = BackupsPage.body(database: database, backups: stored, uploaded: { offsite ? ledger.isUploaded($0) : nil },
+        let ledger = offsiteLedger
+        let body = BackupsPage.body(database: database, backups: stored, uploaded: { backup in ledger.map { $0.isUploaded(backup) } },
                                     session: context.session, zone: zone)
         return HTMLPage.response(title: "Backups of \(database)", body: body, session: context.session)
     }
@@ -153,12 +152,11 @@ struct ConsoleRoutes: Sendable {
         let now = Date()
         async let replication = ReplicationStatus.read(runtime.settings.primary)
         let healthy = (try? await verdict().get().healthy) ?? false
-        let backlog: Int? = runtime.remote == nil ? nil : {
-            let ledger = UploadLedger.load(runtime.layout)
-            return StoredBackup.all(in: runtime.layout).filter { !ledger.isUploaded($0) }.count
-        }()
+        let backups = StoredBackup.all(in: runtime.layout)
+        let ledger = offsiteLedger
+        let backlog = ledger.map { ledger in backups.filter { !ledger.isUploaded($0) }.count }
         let window = UndoWindowSnapshot.exists(runtime.archiveLayout) ? UndoWindowSnapshot(layout: runtime.archiveLayout, now: now).window : nil
-        let text = metrics.render(libraries: LibraryStatus.all(runtime: runtime), healthy: healthy, offsiteBacklog: backlog,
+        let text = metrics.render(libraries: LibraryStatus.all(runtime: runtime, backups: backups, ledger: ledger), healthy: healthy, offsiteBacklog: backlog,
                                   replication: await replication, undoWindow: window, restoreRunning: await jobs.isRunning, now: now)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -189,6 +187,9 @@ struct ConsoleRoutes: Sendable {
     private func verdict() async -> Result<BackupHealth.Verdict, ConsoleProblem> {
         do { return .success(try await runtime.healthWithUndoWindow()) } catch { return .failure(ConsoleProblem(oneLine(error))) }
     }
+
+    /// The upload ledger, nil when offsite copies are off.
+    private var offsiteLedger: UploadLedger? { runtime.remote == nil ? nil : UploadLedger.load(runtime.layout) }
 
     private var targetText: String { "\(runtime.settings.primary.host):\(runtime.settings.primary.port)" }
 
