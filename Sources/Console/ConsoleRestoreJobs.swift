@@ -16,7 +16,8 @@ actor ConsoleRestoreJobs {
         let id: Int
         let backup: StoredBackup
         let newDatabase: String
-        let target: String
+        /// The server the new library is made on.
+        let target: ConnectionParameters
         let startedAt: Date
         /// Bytes of SQL in the backup (from its manifest); nil without one.
         let totalBytes: Int64?
@@ -59,7 +60,7 @@ actor ConsoleRestoreJobs {
         try await restore.requireNew(newDatabase)
         if isRunning { throw ConsoleProblem("another restore started meanwhile; one restore at a time") }
         progress.bytes.store(0, ordering: .relaxed)
-        let started = Job(id: nextID, backup: backup, newDatabase: newDatabase, target: "\(restore.target.host):\(restore.target.port)",
+        let started = Job(id: nextID, backup: backup, newDatabase: newDatabase, target: restore.target,
                           startedAt: Date(), totalBytes: backup.manifest?.rawBytes, fedBytes: 0, finishedAt: nil, outcome: .running)
         nextID += 1
         job = started

@@ -121,7 +121,7 @@ struct ConsoleRoutes: Sendable {
 
     private func jobPage(_ context: ConsoleContext) async -> Response {
         let job = await jobs.current()
-        let body = RestorePage.job(job, session: context.session, user: runtime.settings.primary.user, zone: zone, now: Date())
+        let body = RestorePage.job(job, session: context.session, zone: zone, now: Date())
         return HTMLPage.response(title: "Restore job", body: body, session: context.session, refresh: job?.outcome == .running ? 2 : nil)
     }
 

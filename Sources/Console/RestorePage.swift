@@ -22,9 +22,9 @@ enum RestorePage {
         return html
     }
 
-    static func job(_ job: ConsoleRestoreJobs.Job?, session: ConsoleSessions.Session?, user: String, zone: TimeZone, now: Date) -> String {
+    static func job(_ job: ConsoleRestoreJobs.Job?, session: ConsoleSessions.Session?, zone: TimeZone, now: Date) -> String {
         guard let job else { return #"<p class="muted">No restore has run since the agent started. Start one from a library's backups or from a project search.</p>"# }
-        var html = #"<div class="box"><p>\#(HTMLPage.escape(job.backup.relativePath)) → new library <strong>\#(HTMLPage.escape(job.newDatabase))</strong> on \#(HTMLPage.escape(job.target)), started \#(HTMLPage.time(job.startedAt, zone: zone))</p>"#
+        var html = #"<div class="box"><p>\#(HTMLPage.escape(job.backup.relativePath)) → new library <strong>\#(HTMLPage.escape(job.newDatabase))</strong> on \#(HTMLPage.escape(job.target.host + ":" + String(job.target.port))), started \#(HTMLPage.time(job.startedAt, zone: zone))</p>"#
         let fed = job.fedBytes
         if let total = job.totalBytes, total > 0 {
             let percent = min(100, Double(fed) * 100 / Double(total))
@@ -40,7 +40,7 @@ enum RestorePage {
         case .succeeded:
             html += #"<p class="ok" id="outcome">Restored in \#(HTMLPage.age(elapsed)).</p>"#
             html += "<p>To open it in DaVinci Resolve: Project Manager → Project Libraries → Add Project Library → Connect, then the server "
-            html += "\(HTMLPage.escape(job.target.split(separator: ":").first.map(String.init) ?? job.target)), the user \(HTMLPage.escape(user)) and the database name “\(HTMLPage.escape(job.newDatabase))”.</p>"
+            html += "\(HTMLPage.escape(job.target.host)), the user \(HTMLPage.escape(job.target.user)) and the database name “\(HTMLPage.escape(job.newDatabase))”.</p>"
         case .failed(let reason):
             html += #"<p class="bad" id="outcome">Failed: \#(HTMLPage.escape(reason))</p>"#
         case .cancelled:
