@@ -26,6 +26,8 @@ struct ConsoleForm {
     }
 
     /// `a=1&b=x+y%21` → ["a": "1", "b": "x y!"]; a repeated name keeps its first value.
+    /// (Not Hummingbird's URLEncodedFormDecoder: it refuses a repeated name and reads `a[b]`
+    /// as structure, where a form field is just a name and a value.)
     static func decode(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
