@@ -30,14 +30,9 @@ struct ArchiveHarness {
     }
 
     func environment(_ extra: [String: String] = [:]) -> [String: String] {
-        var env = [
-            "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(cluster.port), "PRIMARY_USER": "postgres",
-            "REPL_PASSWORD": cluster.password.reveal(), "PRIMARY_SSLMODE": "disable", "BACKUP_DIR": backupDirectory,
-            "TZ": "UTC", "LOG_LEVEL": "debug", "WAL_ARCHIVE": "on", "BACKUP_ON_START": "false", "BACKUP_SCHEDULE": "0 0 1 1 *",
-            "PRIMARY_DBS": "Resolve",
-        ]
-        env.merge(extra) { _, new in new }
-        return env
+        cluster.agentEnvironment(backupDirectory: backupDirectory, [
+            "WAL_ARCHIVE": "on", "BACKUP_ON_START": "false", "BACKUP_SCHEDULE": "0 0 1 1 *", "PRIMARY_DBS": "Resolve",
+        ].merging(extra) { _, new in new })
     }
 
     func run(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {

@@ -14,13 +14,7 @@ struct AgentHarness {
     }
 
     func environment(_ extra: [String: String] = [:]) -> [String: String] {
-        var env = [
-            "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(cluster.port), "PRIMARY_USER": "postgres",
-            "REPL_PASSWORD": cluster.password.reveal(), "PRIMARY_SSLMODE": "disable", "BACKUP_DIR": backupDirectory,
-            "TZ": "UTC", "LOG_LEVEL": "debug",
-        ]
-        env.merge(extra) { _, new in new }
-        return env
+        cluster.agentEnvironment(backupDirectory: backupDirectory, extra)
     }
 
     func run(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {

@@ -42,10 +42,7 @@ struct ConsoleFaultTests {
             #expect(!log.contains(console.password))
             try await Task.sleep(for: .seconds(1))
             #expect(console.agent.isRunning, "the agent stopped with its console: \(log.suffix(1500))")
-            let health = try await runProduct("backup-agent", ["healthcheck"], environment: [
-                "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(console.cluster.port), "REPL_PASSWORD": console.cluster.password.reveal(),
-                "PRIMARY_SSLMODE": "disable", "BACKUP_DIR": console.backupDirectory, "TZ": "UTC",
-            ])
+            let health = try await runProduct("backup-agent", ["healthcheck"], environment: console.cluster.agentEnvironment(backupDirectory: console.backupDirectory))
             #expect(health.status == 0, "\(health.stdout) \(health.stderr)")
         }
     }

@@ -48,13 +48,10 @@ struct ConsoleHarness: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
         process.arguments = ["run"]
-        process.environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "PRIMARY_HOST": "127.0.0.1", "PRIMARY_PORT": String(cluster.port), "PRIMARY_USER": "postgres",
-            "REPL_PASSWORD": cluster.password.reveal(), "PRIMARY_SSLMODE": "disable", "BACKUP_DIR": directory,
-            "TZ": "UTC", "LOG_LEVEL": "debug", "BACKUP_ON_START": "true", "BACKUP_SCHEDULE": "0 0 1 1 *",
+        process.environment = cluster.agentEnvironment(backupDirectory: directory, [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "BACKUP_ON_START": "true", "BACKUP_SCHEDULE": "0 0 1 1 *",
             "CONSOLE": "on", "CONSOLE_ADDRESS": "127.0.0.1", "CONSOLE_PORT": String(port), "CONSOLE_PASSWORD": password,
-        ]
+        ])
         // `run` logs to standard output; both go to the one file.
         let logHandle = FileHandle(forWritingAtPath: errors)
         process.standardOutput = logHandle
