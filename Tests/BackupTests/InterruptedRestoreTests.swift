@@ -3,8 +3,9 @@ import LaterbaseTestSupport
 import Testing
 @testable import Shared
 
-/// `backup-agent restore` stopped by a signal while psql feeds the new database: the real binary,
-/// a real server, a library large enough that the signal lands mid-restore.
+/// `backup-agent restore` stopped by a signal while psql holds the new database's transaction open:
+/// the real binary, a real server, and a backup whose restore waits at its end (``StallingBackup``)
+/// so the signal lands mid-restore on any machine.
 @Suite("backup-agent restore interrupted", .timeLimit(.minutes(4)))
 struct InterruptedRestoreTests {
     @Test("SIGTERM mid-restore: psql stopped, the new database dropped, exit 1 with one line; the original untouched")
@@ -13,19 +14,17 @@ struct InterruptedRestoreTests {
             let agent = try AgentHarness(cluster: cluster)
             defer { agent.remove() }
             try await cluster.createDatabase("Resolve")
-            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 20, blobKilobytes: 1024)
+            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 5, blobKilobytes: 256)
             try #require(try await agent.run(["backup"]).status == 0)
-            let file = try #require(agent.backups(of: "Resolve").first)
+            let stalling = try await StallingBackup.make(of: "Resolve", in: agent.backupDirectory)
+            let file = String(stalling.split(separator: "/").last ?? "")
             let original = try await ResolveFixture.digests(cluster, database: "Resolve")
             let errors = agent.backupDirectory + "-stderr"
             defer { unlink(errors) }
 
-            let process = try agent.start(["restore", file, "--as", "Resolve Interrupted"], errors: errors)
+            let process = try agent.start(["restore", stalling, "--as", "Resolve Interrupted"], errors: errors)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            let feeding = await poll(timeout: .seconds(60), every: .milliseconds(20)) {
-                (try? await cluster.sessions(application: "laterbase-restore")) ?? 0 > 0
-            }
-            try #require(feeding, "psql never started feeding the new database")
+            try #require(await StallingBackup.waitUntilStalled(cluster), "psql never reached the backup's last statement")
             let elapsed = try #require(await process.signalAndTime(SIGTERM), "still running 30 s after SIGTERM")
             print("measured: backup-agent restore exited \(process.terminationStatus) \(elapsed) after SIGTERM")
             let stderr = try String(contentsOfFile: errors, encoding: .utf8)

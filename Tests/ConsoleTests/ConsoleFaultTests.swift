@@ -9,15 +9,13 @@ import Testing
 struct ConsoleFaultTests {
     @Test("SIGTERM during a console restore: the agent exits 0 within its grace period and the new library is dropped")
     func sigtermDuringRestore() async throws {
-        try await ConsoleHarness.with(extraMegabytes: 100) { console in
+        try await ConsoleHarness.with { console in
             let client = console.client
             let token = try await client.logIn(password: console.password)
-            let started = try await client.send("POST", "/restore", form: [("csrf", token), ("file", console.newestBackup()), ("as", "stopped_restore")])
+            let file = try await console.stallingBackup()
+            let started = try await client.send("POST", "/restore", form: [("csrf", token), ("file", file), ("as", "stopped_restore")])
             #expect(started.status == 303)
-            let running = await poll(timeout: .seconds(30), every: .milliseconds(50)) {
-                ((try? await console.cluster.query("SELECT count(*) FROM pg_database WHERE datname = 'stopped_restore'"))?.scalar) == "1"
-            }
-            #expect(running, "the restore never created its database")
+            try #require(await console.waitForStalledRestore(), "the restore never reached its last statement: \(console.log().suffix(1500))")
             let took = await console.agent.signalAndTime(SIGTERM, timeout: .seconds(40))
             let seconds = took.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
             print("measured: SIGTERM during a console restore -> exit after \(seconds.map { String(format: "%.2f", $0) } ?? "never") s")

@@ -18,20 +18,13 @@ struct ConsoleHarness: Sendable {
     /// - Parameters:
     ///   - port: the console's port (default a free one).
     ///   - replication: a primary a standby can clone.
-    ///   - extraMegabytes: a table of this many MB of bytea (cheap to make, slow to restore), so a
-    ///     restore runs for seconds.
     ///   - ready: what "started" means; default the console's /healthz answering 200.
-    static func with(projects: Int = 3, blobKilobytes: Int = 64, extraMegabytes: Int = 0, port: Int? = nil, replication: Bool = false,
+    static func with(projects: Int = 3, blobKilobytes: Int = 64, port: Int? = nil, replication: Bool = false,
                      ready: (@Sendable (ConsoleHarness) async -> Bool)? = nil,
                      _ body: (ConsoleHarness) async throws -> Void) async throws {
         try await PostgresCluster.withCluster(.init(replication: replication)) { cluster in
             try await cluster.createDatabase(library)
             try await ResolveFixture.populate(cluster, database: library, projects: projects, blobKilobytes: blobKilobytes)
-            if extraMegabytes > 0 {
-                // 32 kB rows of repeated md5 text: generated at memory speed, restored at COPY speed.
-                try await cluster.execute("CREATE TABLE \"Sm2MpMediaCache\" AS SELECT g, convert_to(repeat(md5(g::text), 1024), 'UTF8') AS data FROM generate_series(1, \(extraMegabytes * 32)) g",
-                                          database: library)
-            }
             let harness = try await start(cluster, port: port, ready: ready)
             defer { harness.stop() }
             try await body(harness)
@@ -78,6 +71,15 @@ struct ConsoleHarness: Sendable {
         let layout = BackupLayout(root: backupDirectory)
         return StoredBackup.all(in: layout).first { $0.database == Self.library }?.relativePath ?? ""
     }
+
+    /// A copy of the newest backup whose restore waits inside psql's transaction until it is
+    /// stopped (``StallingBackup``); its relative path.
+    func stallingBackup() async throws -> String {
+        try await StallingBackup.make(of: Self.library, in: backupDirectory)
+    }
+
+    /// Waits until the restore's psql sits in the stalling backup's last statement.
+    func waitForStalledRestore() async -> Bool { await StallingBackup.waitUntilStalled(cluster) }
 
     func stop() {
         if agent.isRunning {
