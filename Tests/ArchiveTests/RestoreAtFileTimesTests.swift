@@ -34,8 +34,11 @@ struct RestoreAtFileTimesTests {
                 try FileManager.default.setAttributes([.modificationDate: tomorrow], ofItemAtPath: archive.layout.walDirectory + "/" + name)
             }
 
-            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve late"])
+            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve late"], ["LOG_LEVEL": "debug"])
             #expect(result.status == 0, "\(result.stderr)")
+            // The rest staged while the server waits: one start, no second replay.
+            #expect(result.stdout.contains("staging the rest of the archive"), "\(result.stdout)")
+            #expect(result.stdout.components(separatedBy: "phase=\"start (consistent)\"").count - 1 == 1, "\(result.stdout)")
             #expect(try await archive.clips(timeline, in: "Resolve late") == 5, "the restored library is older than \(noted)")
             #expect(try await archive.clips(timeline, in: "Resolve") == 0)
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")

@@ -116,24 +116,41 @@ public struct ScratchCluster: Sendable {
     /// name (a `.partial` too: it holds the last seconds before the receiver or the primary
     /// stopped), owned by the server's account. They are private copies, never links into the
     /// archive: `restore_command` moves them into `pg_wal`, where the server may recycle and
-    /// overwrite segments, and a replay that starts again needs them staged again.
+    /// overwrite segments. Each file is copied into a hidden folder first and renamed into place,
+    /// so a server already replaying never takes a half-copied segment.
     public func stage(_ files: [WalFile]) async throws {
         let manager = FileManager.default
-        for file in files { try? manager.removeItem(atPath: walDirectory + "/" + file.segment.name) }
+        let incoming = walDirectory + "/.incoming"
+        try? manager.removeItem(atPath: incoming)
+        try manager.createDirectory(atPath: incoming, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? manager.removeItem(atPath: incoming) }
         // cp (copy_file_range in the kernel), 500 files a call: Foundation's copy is several times slower.
         let named = files.filter { ($0.path as NSString).lastPathComponent == $0.segment.name }
         for start in stride(from: 0, to: named.count, by: 500) {
             let batch = named[start..<min(named.count, start + 500)].map(\.path)
-            _ = try await ChildProcess("/bin/cp", ["--"] + batch + [walDirectory + "/"]).output()
+            _ = try await ChildProcess("/bin/cp", ["--"] + batch + [incoming + "/"]).output()
         }
         for file in files where (file.path as NSString).lastPathComponent != file.segment.name {
-            _ = try await ChildProcess("/bin/cp", ["--", file.path, walDirectory + "/" + file.segment.name]).output()
+            _ = try await ChildProcess("/bin/cp", ["--", file.path, incoming + "/" + file.segment.name]).output()
         }
-        for file in files {
-            let target = walDirectory + "/" + file.segment.name
-            if let account { _ = lchown(target, account.uid, account.gid) }
-            chmod(target, 0o600)
+        for file in files.sorted(by: { $0.segment < $1.segment }) {
+            let copy = incoming + "/" + file.segment.name
+            if let account { _ = lchown(copy, account.uid, account.gid) }
+            chmod(copy, 0o600)
+            guard rename(copy, walDirectory + "/" + file.segment.name) == 0 else {
+                throw ArchiveError(.scratch, "cannot stage \(file.segment.name) in \(walDirectory): \(String(cString: strerror(errno)))")
+            }
         }
+    }
+
+    /// Where `restore_command` appends the name of each segment it did not find.
+    public var missLog: String { walDirectory + "/.missed" }
+
+    /// What ``ReplayStall`` needs to know about the replay now.
+    func observeReplay(replayed: UInt64?) -> ReplayStall.Observation {
+        let missed = (try? String(contentsOfFile: missLog, encoding: .utf8)).flatMap(ReplayStall.missedAgain(inLog:))
+        let staged = missed.map { access(walDirectory + "/" + $0, F_OK) == 0 } ?? false
+        return ReplayStall.Observation(missedAgain: missed, staged: staged, replayed: replayed)
     }
 
     /// Copies the archive's timeline history files (`00000002.history`, written by pg_receivewal
@@ -148,20 +165,22 @@ public struct ScratchCluster: Sendable {
     }
 
     /// Writes the recovery settings (last in `postgresql.auto.conf`, so they win) and a
-    /// `pg_hba.conf` that admits only the socket. `target` nil: replay all staged WAL.
-    public func configure(target: Date?) throws {
+    /// `pg_hba.conf` that admits only the socket. Standby mode: the server pauses at `target` or
+    /// waits for more WAL at the end of what is staged, never ends recovery (``ReplayStall``).
+    public func configure(target: Date) throws {
         let manager = FileManager.default
-        for name in ["standby.signal", "postmaster.pid", "postmaster.opts"] { try? manager.removeItem(atPath: dataDirectory + "/" + name) }
+        for name in ["recovery.signal", "postmaster.pid", "postmaster.opts"] { try? manager.removeItem(atPath: dataDirectory + "/" + name) }
         for name in ["postgresql.conf", "pg_ident.conf"] where !manager.fileExists(atPath: dataDirectory + "/" + name) {
             try write("", to: name)
         }
         try write("local all all trust\n", to: "pg_hba.conf")
-        try write("", to: "recovery.signal")
-        // Segments are moved (they are private copies, see ``stage(_:)``); history files, which
-        // the server asks for more than once, are copied.
+        try write("", to: "standby.signal")
+        // Segments are moved (they are private copies, see ``stage(_:)``), and a segment that is
+        // not there is recorded for ``ReplayStall``; history files, which the server asks for
+        // more than once, are copied.
         let wal = Self.shellQuoted(walDirectory)
-        let restore = "case %f in *.history) cp \(wal)/%f \"%p\";; *) mv \(wal)/%f \"%p\";; esac"
-        var lines = [
+        let restore = "case %f in *.history) cp \(wal)/%f \"%p\";; *) mv \(wal)/%f \"%p\" || { echo %f >> \(Self.shellQuoted(missLog)); exit 1; };; esac"
+        let lines = [
             "port = \(port)", "listen_addresses = ''", "unix_socket_directories = \(ConfigFileText.quote(root))",
             "hba_file = \(ConfigFileText.quote(dataDirectory + "/pg_hba.conf"))", "ident_file = \(ConfigFileText.quote(dataDirectory + "/pg_ident.conf"))",
             "ssl = off", "archive_mode = off", "archive_command = ''", "hot_standby = on", "primary_conninfo = ''", "primary_slot_name = ''",
@@ -171,12 +190,10 @@ public struct ScratchCluster: Sendable {
             // shared_buffers, copied with postgresql.conf, may not fit this host).
             "fsync = off", "synchronous_commit = off", "max_wal_size = '64GB'", "checkpoint_timeout = '1d'",
             "shared_buffers = '512MB'", "huge_pages = 'try'", "maintenance_io_concurrency = 32", "log_destination = 'stderr'", "restore_command = \(ConfigFileText.quote(restore))",
+                // More staged WAL is taken, and the end of the WAL seen (``ReplayStall``), within 0.1 s.
+            "wal_retrieve_retry_interval = '100ms'",
+            "recovery_target_time = \(ConfigFileText.quote(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'",
         ]
-        if let target {
-            lines += ["recovery_target_time = \(ConfigFileText.quote(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'"]
-        } else {
-            lines += ["recovery_target_time = ''", "recovery_target_action = 'pause'"]
-        }
         let path = dataDirectory + "/postgresql.auto.conf"
         let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         try write(existing + "\n# laterbase restore --at\n" + lines.joined(separator: "\n") + "\n", to: "postgresql.auto.conf")

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Tells when the scratch server's replay has stopped for want of a WAL segment nobody will
+/// supply: the end of the copied archive (or a hole in it).
+///
+/// The scratch server runs in standby mode, which never ends recovery at the end of the WAL: its
+/// startup process asks `restore_command` for the next segment, then looks in `pg_wal`, then
+/// sleeps `wal_retrieve_retry_interval` (0.1 s) and asks again. `restore_command` appends the
+/// name of each segment it did not find to ``ScratchCluster/missLog``. The same segment missed
+/// ``repeats`` times in a row, and not staged now, means the server is in that loop: a single
+/// miss is normal (during a timeline switch the server asks for a segment on the newer timeline
+/// before it takes it from the older one, and a segment may come from the base backup's own
+/// `pg_wal`). The signs must hold at two observations ``settle`` apart, with the replay position
+/// unchanged where it is known. Pure.
+struct ReplayStall {
+    struct Observation: Equatable {
+        /// The segment `restore_command` missed ``repeats`` times in a row, last; else nil.
+        var missedAgain: String?
+        /// Whether that segment is in the staging folder now.
+        var staged: Bool
+        /// `pg_last_wal_replay_lsn()` once the server accepts connections, else nil.
+        var replayed: UInt64?
+    }
+
+    static let repeats = 3
+    let settle: Duration
+    private var first: (observation: Observation, at: ContinuousClock.Instant)?
+
+    init(settle: Duration = .milliseconds(300)) { self.settle = settle }
+
+    /// Feeds one observation; returns the segment replay is stuck on once that is certain.
+    mutating func observe(_ observation: Observation, at now: ContinuousClock.Instant) -> String? {
+        guard let segment = observation.missedAgain, !observation.staged else {
+            first = nil
+            return nil
+        }
+        guard let earlier = first, earlier.observation == observation else {
+            first = (observation, now)
+            return nil
+        }
+        return now - earlier.at >= settle ? segment : nil
+    }
+
+    /// Forgets what it saw (after more WAL was staged).
+    mutating func reset() { first = nil }
+
+    /// The segment named by the last ``repeats`` lines of a miss log when they are all the same.
+    static func missedAgain(inLog text: String) -> String? {
+        let lines = text.split(whereSeparator: \.isNewline).suffix(repeats)
+        guard lines.count == repeats, let last = lines.last, lines.allSatisfy({ $0 == last }) else { return nil }
+        return String(last)
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import Synchronization
+
+extension PointInTimeRestore {
+    /// Replays `wal` (chosen by the files' times) to `target` in one pass of the scratch server.
+    ///
+    /// The server runs in standby mode, so it never ends recovery at the end of the copied WAL:
+    /// it pauses at the first commit after `target`, or it waits for more WAL (``ReplayStall``).
+    /// When it waits and `rest` (the remainder of the unbroken run) is not staged yet, `rest` is
+    /// staged and replay goes on, so a file time that is off — a clock step on the agent's host,
+    /// files copied without their times — costs copying, never a state older than asked for.
+    /// When it waits at the end of the run, nothing was committed between the last commit
+    /// replayed and `target` (the archive reaches `target`, ``UndoWindow``): that state is the
+    /// state at `target`. Waiting anywhere else means a segment in the middle is missing or
+    /// damaged, and the restore fails rather than give an older state.
+    func replay(_ base: StoredBaseBackup, _ wal: [WalFile], rest: [WalFile] = [], into scratch: ScratchCluster, target: Date) async throws {
+        var mark = ContinuousClock.now
+        func phase(_ name: String) {
+            let now = ContinuousClock.now
+            logger.debug("restore phase", metadata: ["phase": "\(name)", LogKey.seconds: "\(Self.seconds(now - mark))"])
+            mark = now
+        }
+        // tar (inflate and writes) and the copies of the WAL overlap.
+        async let unpacked: Void = scratch.unpack(base, tools: job.tools)
+        do {
+            try await scratch.stage(wal)
+            try scratch.stageHistory(from: layout)
+        } catch {
+            try? await unpacked
+            throw error
+        }
+        try await unpacked
+        phase("unpack and stage")
+        try scratch.configure(target: target)
+        let pending = PendingWal(rest, logger: logger)
+        try await startConsistent(scratch, base: base, pending: pending)
+        phase("start (consistent)")
+        try await waitForTarget(scratch, archive: wal + rest, pending: pending)
+        phase("replay")
+    }
+
+    /// `pg_ctl start -w` returns once the server accepts connections (consistent). Meanwhile a
+    /// replay stuck for want of WAL stages `pending`, or fails: the base backup cannot become
+    /// consistent without the segment it waits for (pg_ctl alone would wait for its timeout).
+    private func startConsistent(_ scratch: ScratchCluster, base: StoredBaseBackup, pending: PendingWal) async throws {
+        let timeout = replayTimeoutSeconds
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await scratch.start(timeoutSeconds: timeout) }
+                group.addTask {
+                    var stall = ReplayStall(settle: .seconds(1))
+                    while true {
+                        try await Task.sleep(for: .milliseconds(200))
+                        guard let missing = stall.observe(scratch.observeReplay(replayed: nil), at: .now) else { continue }
+                        if try await pending.stage(into: scratch) { stall.reset(); continue }
+                        throw ArchiveError(.replay, "replay of the base backup \(base.name) waits for the WAL segment \(missing), which the archive does not hold; without it the base backup cannot become consistent: choose a time covered by a later base backup (backup-agent list shows the undo window)")
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch let error as ArchiveError {
+            throw error
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw ArchiveError(.replay, "the scratch server did not start: \(scratch.logTail())")
+        }
+    }
+
+    /// Polls until replay paused at the target, or stopped at the end of the archive (see
+    /// ``replay(_:_:rest:into:target:)``). Bounded by ``replayTimeoutSeconds``.
+    /// - Parameter archive: the archive's unbroken run from the base backup on.
+    private func waitForTarget(_ scratch: ScratchCluster, archive: [WalFile], pending: PendingWal) async throws {
+        let last = archive.map(\.segment).max()
+        let deadline = ContinuousClock.now + .seconds(replayTimeoutSeconds)
+        let parameters = scratch.connection(user: user)
+        var stall = ReplayStall()
+        while ContinuousClock.now < deadline {
+            try Task.checkCancellation()
+            guard scratch.isRunning() else {
+                throw ArchiveError(.replay, "the scratch server stopped during replay: \(scratch.logTail())")
+            }
+            let state = try? await PostgresConnection.withConnection(parameters) { connection in
+                // pg_is_wal_replay_paused() fails once recovery has ended.
+                try connection.query("SELECT pg_is_in_recovery()::text, CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused()::text END, pg_last_wal_replay_lsn()::text").rows.first
+            }
+            if let row = state, row[0] == "false" || row[1] == "true" { return }
+            let replayed = state.flatMap { $0[2] }.flatMap(LSN.parse)
+            if let replayed, let missing = stall.observe(scratch.observeReplay(replayed: replayed), at: .now) {
+                if try await pending.stage(into: scratch) {
+                    stall.reset()
+                    continue
+                }
+                if let last, WalSegment(timeline: last.timeline, lsn: replayed, segmentSize: last.segmentSize).number < last.number {
+                    let written = archive.first { $0.segment.name == missing }.map { " (written about \(UndoWindow.text($0.modified)))" } ?? ""
+                    throw ArchiveError(.replay, "replay stopped at \(LSN.format(replayed)) in the WAL segment \(missing)\(written), before the end of the archive at \(last.name): that segment is missing or damaged, so the archive cannot give this time; choose a time before that segment")
+                }
+                logger.info("no commit after the target time in the archive: replayed to its end, the state at the target time")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ArchiveError(.replay, "replay did not reach the target within \(replayTimeoutSeconds) s; the scratch server was removed")
+    }
+}
+
+/// The rest of the archive's unbroken run, staged at most once, when replay asks for it.
+final class PendingWal: Sendable {
+    private let files: Mutex<[WalFile]>
+    private let logger: Logger
+
+    init(_ files: [WalFile], logger: Logger) {
+        self.files = Mutex(files)
+        self.logger = logger
+    }
+
+    /// Stages what is pending; false when nothing was.
+    func stage(into scratch: ScratchCluster) async throws -> Bool {
+        let taken = files.withLock { files in
+            defer { files = [] }
+            return files
+        }
+        guard !taken.isEmpty else { return false }
+        logger.info("replay needs WAL past the files chosen by their times; staging the rest of the archive", metadata: ["segments": "\(taken.count)"])
+        try await scratch.stage(taken)
+        // Misses from before are answered now.
+        unlink(scratch.missLog)
+        return true
+    }
+}
