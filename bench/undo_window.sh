@@ -88,6 +88,9 @@ import sys
 v = sorted(float(x) for x in open(sys.argv[1]) if x.strip() and x.strip() != "nan")
 q = lambda p: v[min(len(v) - 1, int(p * len(v)))]
 print(f"RPO under load ({len(v)} samples, now - confirmed position): p50 {q(0.5):.1f} s, p99 {q(0.99):.1f} s, max {v[-1]:.1f} s")
+raw = [x.strip() for x in open(sys.argv[1]) if x.strip()]
+over = [f"#{i + 1}: {float(x):.1f} s" for i, x in enumerate(raw) if x != "nan" and float(x) > 5]
+if over: print("  samples over 5 s (1 a second from the start of the load): " + ", ".join(over))
 PY
 
 sleep 1.5; AT=$(date -u +"%Y-%m-%d %H:%M:%S"); sleep 4

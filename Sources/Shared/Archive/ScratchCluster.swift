@@ -218,7 +218,16 @@ public struct ScratchCluster: Sendable {
         (try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8))?.split(separator: "\n").first.flatMap { pid_t($0) }
     }
 
-    public func isRunning() -> Bool { postmasterPID.map { kill($0, 0) == 0 } ?? false }
+    public func isRunning() -> Bool { postmasterPID.map(Self.isAlive) ?? false }
+
+    /// Whether `pid` runs: it exists and is not a zombie. pg_ctl's postmaster belongs to init
+    /// once pg_ctl exits, and an init may take its time to reap it; a zombie holds no memory
+    /// and no files any more.
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
 
     /// The server log's last FATAL or PANIC line and its last line, for messages.
     public func logTail() -> String {
@@ -227,19 +236,18 @@ public struct ScratchCluster: Sendable {
         return [fatal, lines.last].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " | ")
     }
 
-    /// Stops the server at once (SIGQUIT, SIGKILL after 10 s). Idempotent; never throws.
-    /// `untilGone` false: returns once the postmaster has removed `postmaster.pid` — its
-    /// children have exited and it writes no more files, but the kernel may take a second more
-    /// to free its memory, during which a new server on the same folder would refuse to start.
-    public func stop(untilGone: Bool = true) async {
-        guard let pid = postmasterPID, kill(pid, 0) == 0 else { return }
+    /// Stops the server at once (SIGQUIT, SIGKILL after 10 s). Returns once the postmaster has
+    /// removed `postmaster.pid` (its children have exited and it writes no more files) or has
+    /// exited. Idempotent; never throws.
+    func stop() async {
+        guard let pid = postmasterPID, Self.isAlive(pid) else { return }
         let pidFile = dataDirectory + "/postmaster.pid"
-        let running = { kill(pid, 0) == 0 && (untilGone || access(pidFile, F_OK) == 0) }
+        let running = { Self.isAlive(pid) && access(pidFile, F_OK) == 0 }
         kill(pid, SIGQUIT)
         for _ in 0..<500 where running() { try? await Task.sleep(for: .milliseconds(20)) }
         guard running() else { return }
         kill(pid, SIGKILL)
-        for _ in 0..<50 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(100)) }
+        for _ in 0..<50 where Self.isAlive(pid) { try? await Task.sleep(for: .milliseconds(100)) }
     }
 
     /// Stops the server, deletes the folder, then waits (at most 10 s) until the postmaster
@@ -247,10 +255,10 @@ public struct ScratchCluster: Sendable {
     /// while the kernel frees the server's memory. Idempotent; never throws.
     public func remove() async {
         let pid = postmasterPID
-        await stop(untilGone: false)
+        await stop()
         try? FileManager.default.removeItem(atPath: root)
         if let pid {
-            for _ in 0..<500 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(20)) }
+            for _ in 0..<500 where Self.isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
         }
         // A second pass for what went away (a file the server or the copy removed) or came
         // while the first one ran: Foundation stops at the first file it cannot remove.

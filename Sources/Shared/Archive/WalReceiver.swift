@@ -118,7 +118,7 @@ public struct WalReceiver: Service {
     /// Runs pg_receivewal until it exits, keeping the status file fresh while it streams.
     func stream(status: inout ReceiverStatus, restarts: Int) async throws {
         var child = ChildProcess(try tools.require("pg_receivewal"), [
-            "-D", layout.walDirectory, "--slot", slot, "--synchronous", "--no-loop", "--no-password", "--verbose",
+            "-D", layout.walDirectory, "--slot", slot, "--synchronous", "--status-interval=1", "--no-loop", "--no-password", "--verbose",
         ])
         child.connect(to: primary.connection(), application: Self.applicationName)
         child.gracePeriod = .seconds(10)
