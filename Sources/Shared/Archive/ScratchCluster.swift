@@ -223,7 +223,7 @@ public struct ScratchCluster: Sendable {
     /// Whether `pid` runs: it exists and is not a zombie. pg_ctl's postmaster belongs to init
     /// once pg_ctl exits, and an init may take its time to reap it; a zombie holds no memory
     /// and no files any more.
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
         return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
