@@ -19,7 +19,9 @@ struct ReceiverStartupHealthTests {
             let written = await poll(timeout: .seconds(10), every: .milliseconds(10)) { ReceiverStatus.load(archive.layout)?.state != .stopped }
             #expect(written)
             let status = ReceiverStatus.load(archive.layout)
-            #expect(status?.state == .starting, "the agent says at once that the receiver is starting: \(String(describing: status))")
+            // `starting` at once; on a loaded machine the first look may come after the receiver
+            // already streams (it confirms within about a second): never `down`.
+            #expect(status?.state == .starting || status?.state == .streaming, "the agent says at once that the receiver is starting: \(String(describing: status))")
             #expect(status?.streamedUntil.map { $0 >= confirmed ?? .distantFuture } == true, "the newest restorable time survives the restart: \(String(describing: status))")
             let health = try await archive.run(["healthcheck"])
             #expect(!health.stdout.contains("WAL receiver down"), "\(health.stdout)")
