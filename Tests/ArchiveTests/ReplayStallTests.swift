@@ -13,8 +13,8 @@ struct ReplayStallTests {
         #expect(ReplayStall.missedAgain(inLog: "") == nil)
         #expect(ReplayStall.missedAgain(inLog: "\(Self.x)\n\(Self.x)\n") == nil)
         #expect(ReplayStall.missedAgain(inLog: "\(Self.x)\n\(Self.x)\n\(Self.x)\n") == Self.x)
-        // A timeline switch: one miss on the newer timeline, then the older one is taken.
-        #expect(ReplayStall.missedAgain(inLog: "\(Self.x)\n\(Self.x)\n\(Self.y)\n") == nil)
+        // Another number last: not the same wait.
+        #expect(ReplayStall.missedAgain(inLog: "\(Self.x)\n\(Self.x)\n000000010000000000000008\n") == nil)
         #expect(ReplayStall.missedAgain(inLog: "\(Self.y)\n\(Self.x)\n\(Self.x)\n\(Self.x)") == Self.x)
     }
 
@@ -47,5 +47,53 @@ struct ReplayStallTests {
         gap.reset()
         #expect(gap.observe(stuck, at: start + .milliseconds(700)) == nil)
         #expect(gap.observe(stuck, at: start + .seconds(1)) == Self.x)
+    }
+}
+
+/// Where the archive ends for replay, and which files it gets, across a timeline switch. Pure.
+@Suite("undo window: the end of the archive")
+struct ArchiveEndTests {
+    static let size: UInt64 = 16 * 1024 * 1024
+
+    static func file(_ timeline: UInt32, _ number: UInt64, partial: Bool = false, modified: TimeInterval = 0) -> WalFile {
+        let segment = WalSegment(timeline: timeline, number: number, segmentSize: size)
+        let name = segment.name + (partial ? ".partial" : "")
+        return WalFile(fileName: name, path: "/w/" + name, segment: segment, isPartial: partial, modified: Date(timeIntervalSince1970: modified), bytes: Int64(size))
+    }
+
+    @Test("the end: past the last number, or the last number held only as .partial; a complete file or an earlier number is damage")
+    func isEnd() {
+        let archive = [Self.file(1, 5), Self.file(1, 6), Self.file(1, 7, partial: true)]
+        let last = archive.map(\.segment).max()!
+        let name = { (timeline: UInt32, number: UInt64) in WalSegment(timeline: timeline, number: number, segmentSize: Self.size).name }
+        #expect(PointInTimeRestore.isEnd(name(1, 7), of: archive, last: last))
+        #expect(PointInTimeRestore.isEnd(name(1, 8), of: archive, last: last))
+        #expect(!PointInTimeRestore.isEnd(name(1, 6), of: archive, last: last))
+        #expect(!PointInTimeRestore.isEnd(name(1, 4), of: archive, last: last))
+        let complete = [Self.file(1, 5), Self.file(1, 6)]
+        let completeLast = complete.map(\.segment).max()!
+        #expect(!PointInTimeRestore.isEnd(name(1, 6), of: complete, last: completeLast))
+        #expect(PointInTimeRestore.isEnd(name(1, 7), of: complete, last: completeLast))
+        // After a promote: the old timeline's .partial and the new one's of the same number.
+        let promoted = [Self.file(1, 5), Self.file(1, 6, partial: true), Self.file(2, 6, partial: true)]
+        #expect(PointInTimeRestore.isEnd(name(2, 6), of: promoted, last: promoted.map(\.segment).max()!))
+        let promotedOn = [Self.file(1, 5), Self.file(1, 6, partial: true), Self.file(2, 6), Self.file(2, 7, partial: true)]
+        #expect(!PointInTimeRestore.isEnd(name(1, 6), of: promotedOn, last: promotedOn.map(\.segment).max()!))
+    }
+
+    @Test("the files chosen by time never split a number between timelines")
+    func wholeLastNumber() {
+        // The second file written after TIME is the old timeline's 6: the new timeline's 6 comes too.
+        let wal = [Self.file(1, 5, modified: 30), Self.file(1, 6, partial: true, modified: 40), Self.file(2, 6, modified: 45), Self.file(2, 7, modified: 50)]
+        let chosen = PointInTimeRestore.segments(wal, from: 5, through: nil, covering: Date(timeIntervalSince1970: 20))
+        #expect(chosen.map(\.fileName) == [wal[0].fileName, wal[1].fileName, wal[2].fileName])
+    }
+
+    @Test("a server stuck at a switch asks for the number on both timelines in turn: that is one number missed again")
+    func alternatingTimelines() {
+        let x = WalSegment(timeline: 2, number: 6, segmentSize: Self.size).name
+        let y = WalSegment(timeline: 1, number: 6, segmentSize: Self.size).name
+        #expect(ReplayStall.missedAgain(inLog: "\(x)\n\(y)\n\(x)\n") == x)
+        #expect(ReplayStall.missedAgain(inLog: "\(x)\n\(y)\n") == nil)
     }
 }

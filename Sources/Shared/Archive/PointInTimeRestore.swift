@@ -100,15 +100,19 @@ public struct PointInTimeRestore: Sendable {
 
     /// The archive files replay needs: from the base backup's start segment up to the first
     /// segment written at or after `time`, one more for the commit that ends replay, never past
-    /// `last` (the end of the unbroken run). Pure.
+    /// `last` (the end of the unbroken run). Every timeline's file of the last number is
+    /// included: after a promote the server takes a number from the newest timeline that has it. Pure.
     public static func segments(_ wal: [WalFile], from first: UInt64, through last: UInt64?, covering time: Date) -> [WalFile] {
         var result: [WalFile] = []
         var extra = 2
+        var final: UInt64?
         for file in wal.sorted(by: { $0.segment < $1.segment }) where file.segment.number >= first {
             if let last, file.segment.number > last { break }
+            if let final, file.segment.number != final { break }
             result.append(file)
+            guard final == nil else { continue }
             if file.modified >= time { extra -= 1 }
-            if extra == 0 { break }
+            if extra == 0 { final = file.segment.number }
         }
         return result
     }

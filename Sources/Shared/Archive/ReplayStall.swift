@@ -6,17 +6,18 @@ import Foundation
 /// The scratch server runs in standby mode, which never ends recovery at the end of the WAL: its
 /// startup process asks `restore_command` for the next segment, then looks in `pg_wal`, then
 /// sleeps `wal_retrieve_retry_interval` (0.1 s) and asks again. `restore_command` appends the
-/// name of each segment it did not find to ``ScratchCluster/missLog``. The same segment missed
-/// ``repeats`` times in a row, and not staged now, means the server is in that loop: a single
-/// miss is normal (during a timeline switch the server asks for a segment on the newer timeline
-/// before it takes it from the older one, and a segment may come from the base backup's own
-/// `pg_wal`). The signs must hold at two observations ``settle`` apart, with the replay position
-/// unchanged where it is known. Pure.
+/// name of each segment it did not find to ``ScratchCluster/missLog``. The same segment number
+/// missed ``repeats`` times in a row, on any timeline, and no file of that number staged now,
+/// means the server is in that loop: a single miss is normal (during a timeline switch the
+/// server asks for a number on the newer timeline before it takes it from the older one, and a
+/// segment may come from the base backup's own `pg_wal`); a server stuck at a switch asks for
+/// the number on both timelines in turn. The signs must hold at two observations ``settle``
+/// apart, with the replay position unchanged where it is known. Pure.
 struct ReplayStall {
     struct Observation: Equatable {
-        /// The segment `restore_command` missed ``repeats`` times in a row, last; else nil.
+        /// The segment `restore_command` missed last, when its number was missed ``repeats`` times in a row; else nil.
         var missedAgain: String?
-        /// Whether that segment is in the staging folder now.
+        /// Whether a file of that number (any timeline) is in the staging folder now.
         var staged: Bool
         /// `pg_last_wal_replay_lsn()` once the server accepts connections, else nil.
         var replayed: UInt64?
@@ -44,10 +45,13 @@ struct ReplayStall {
     /// Forgets what it saw (after more WAL was staged).
     mutating func reset() { first = nil }
 
-    /// The segment named by the last ``repeats`` lines of a miss log when they are all the same.
+    /// The last segment of a miss log when its last ``repeats`` lines are all of its number.
     static func missedAgain(inLog text: String) -> String? {
         let lines = text.split(whereSeparator: \.isNewline).suffix(repeats)
-        guard lines.count == repeats, let last = lines.last, lines.allSatisfy({ $0 == last }) else { return nil }
+        guard lines.count == repeats, let last = lines.last, lines.allSatisfy({ number(of: $0) == number(of: last) }) else { return nil }
         return String(last)
     }
+
+    /// The segment number part of a segment name (the 16 hex digits after the timeline).
+    static func number(of name: some StringProtocol) -> Substring { Substring(name.suffix(16)) }
 }

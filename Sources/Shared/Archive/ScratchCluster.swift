@@ -148,8 +148,12 @@ public struct ScratchCluster: Sendable {
 
     /// What ``ReplayStall`` needs to know about the replay now.
     func observeReplay(replayed: UInt64?) -> ReplayStall.Observation {
-        let missed = (try? String(contentsOfFile: missLog, encoding: .utf8)).flatMap(ReplayStall.missedAgain(inLog:))
-        let staged = missed.map { access(walDirectory + "/" + $0, F_OK) == 0 } ?? false
+        let missed = Self.tail(of: missLog).flatMap(ReplayStall.missedAgain(inLog:))
+        let staged = missed.map { missed in
+            ((try? FileManager.default.contentsOfDirectory(atPath: walDirectory)) ?? []).contains {
+                $0.utf8.count == 24 && ReplayStall.number(of: $0) == ReplayStall.number(of: missed)
+            }
+        } ?? false
         return ReplayStall.Observation(missedAgain: missed, staged: staged, replayed: replayed)
     }
 
@@ -162,6 +166,15 @@ public struct ScratchCluster: Sendable {
             try FileManager.default.copyItem(atPath: layout.walDirectory + "/" + name, toPath: target)
             if let account { _ = lchown(target, account.uid, account.gid) }
         }
+    }
+
+    /// The last kilobyte of a file (the miss log grows by a line every 0.1 s while replay waits).
+    static func tail(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let end = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: end > 1024 ? end - 1024 : 0)
+        return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Writes the recovery settings (last in `postgresql.auto.conf`, so they win) and a
@@ -179,7 +192,9 @@ public struct ScratchCluster: Sendable {
         // not there is recorded for ``ReplayStall``; history files, which the server asks for
         // more than once, are copied.
         let wal = Self.shellQuoted(walDirectory)
-        let restore = "case %f in *.history) cp \(wal)/%f \"%p\";; *) mv \(wal)/%f \"%p\" || { echo %f >> \(Self.shellQuoted(missLog)); exit 1; };; esac"
+        // Misses are silent: while replay waits at the end, the server asks ten times a second,
+        // and the log's last lines are what error messages quote.
+        let restore = "case %f in *.history) cp \(wal)/%f \"%p\" 2>/dev/null;; *) mv \(wal)/%f \"%p\" 2>/dev/null || { echo %f >> \(Self.shellQuoted(missLog)); exit 1; };; esac"
         let lines = [
             "port = \(port)", "listen_addresses = ''", "unix_socket_directories = \(ConfigFileText.quote(root))",
             "hba_file = \(ConfigFileText.quote(dataDirectory + "/pg_hba.conf"))", "ident_file = \(ConfigFileText.quote(dataDirectory + "/pg_ident.conf"))",

@@ -54,7 +54,7 @@ extension PointInTimeRestore {
                         try await Task.sleep(for: .milliseconds(200))
                         guard let missing = stall.observe(scratch.observeReplay(replayed: nil), at: .now) else { continue }
                         if try await pending.stage(into: scratch) { stall.reset(); continue }
-                        throw ArchiveError(.replay, "replay of the base backup \(base.name) waits for the WAL segment \(missing), which the archive does not hold; without it the base backup cannot become consistent: choose a time covered by a later base backup (backup-agent list shows the undo window)")
+                        throw ArchiveError(.replay, "replay of the base backup \(base.name) waits for the WAL segment \(missing), which is missing or damaged in the archive; without it the base backup cannot become consistent: choose a time covered by a later base backup (backup-agent list shows the undo window)")
                     }
                 }
                 try await group.next()
@@ -85,14 +85,18 @@ extension PointInTimeRestore {
                 // pg_is_wal_replay_paused() fails once recovery has ended.
                 try connection.query("SELECT pg_is_in_recovery()::text, CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused()::text END, pg_last_wal_replay_lsn()::text").rows.first
             }
-            if let row = state, row[0] == "false" || row[1] == "true" { return }
+            if let row = state, row[0] == "false" { return }
+            if let row = state, row[1] == "true" {
+                try Self.requireTargetReached(scratch)
+                return
+            }
             let replayed = state.flatMap { $0[2] }.flatMap(LSN.parse)
             if let replayed, let missing = stall.observe(scratch.observeReplay(replayed: replayed), at: .now) {
                 if try await pending.stage(into: scratch) {
                     stall.reset()
                     continue
                 }
-                if let last, WalSegment(timeline: last.timeline, lsn: replayed, segmentSize: last.segmentSize).number < last.number {
+                if let last, !Self.isEnd(missing, of: archive, last: last) {
                     let written = archive.first { $0.segment.name == missing }.map { " (written about \(UndoWindow.text($0.modified)))" } ?? ""
                     throw ArchiveError(.replay, "replay stopped at \(LSN.format(replayed)) in the WAL segment \(missing)\(written), before the end of the archive at \(last.name): that segment is missing or damaged, so the archive cannot give this time; choose a time before that segment")
                 }
@@ -102,6 +106,29 @@ extension PointInTimeRestore {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ArchiveError(.replay, "replay did not reach the target within \(replayTimeoutSeconds) s; the scratch server was removed")
+    }
+
+    /// Whether replay waiting for `missing` (more of it, or it at all) means the end of the
+    /// archive: a number past the last one the archive holds, or the last number when every
+    /// file of it is a `.partial` (replay reads what it holds, then asks again). A complete file
+    /// it cannot get past, or a number before the last, is damaged or missing. Pure.
+    static func isEnd(_ missing: String, of archive: [WalFile], last: WalSegment) -> Bool {
+        guard let wanted = WalSegment(fileName: missing, segmentSize: last.segmentSize) else { return false }
+        let held = archive.filter { $0.segment.number == wanted.number }
+        if held.isEmpty { return wanted.number > last.number }
+        return wanted.number == last.number && held.allSatisfy(\.isPartial)
+    }
+
+    /// A paused replay is at the target only when the server says so ("recovery stopping
+    /// before/after …"). PostgreSQL 14+ also pauses when a setting replayed from the primary
+    /// (max_connections, max_worker_processes, …) is higher than the scratch server's, copied
+    /// from the base backup: dumping then would give an older library.
+    static func requireTargetReached(_ scratch: ScratchCluster) throws {
+        let log = (try? String(contentsOfFile: scratch.logFile, encoding: .utf8)) ?? ""
+        if log.contains("recovery stopping before") || log.contains("recovery stopping after") { return }
+        let detail = log.split(whereSeparator: \.isNewline).last { $0.contains("is a lower setting than on the primary server") }
+            .map { line in " (PostgreSQL: \((line.range(of: "DETAIL:").map { line[$0.upperBound...] } ?? line).trimmingCharacters(in: .whitespaces)))" } ?? ""
+        throw ArchiveError(.replay, "replay paused before the target time\(detail.isEmpty ? ": \(scratch.logTail())" : " because the Resolve server raised a setting after this base backup" + detail); times after the next base backup (BASE_BACKUP_SCHEDULE) restore")
     }
 }
 
@@ -123,7 +150,13 @@ final class PendingWal: Sendable {
         }
         guard !taken.isEmpty else { return false }
         logger.info("replay needs WAL past the files chosen by their times; staging the rest of the archive", metadata: ["segments": "\(taken.count)"])
-        try await scratch.stage(taken)
+        do {
+            try await scratch.stage(taken)
+        } catch {
+            files.withLock { $0 = taken }
+            if error is CancellationError { throw error }
+            throw ArchiveError(.scratch, "could not copy the rest of the WAL archive (\(taken.count) segments) into \(scratch.walDirectory): \(oneLine(error)); free space under BACKUP_DIR")
+        }
         // Misses from before are answered now.
         unlink(scratch.missLog)
         return true
