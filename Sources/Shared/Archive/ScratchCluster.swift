@@ -205,7 +205,7 @@ public struct ScratchCluster: Sendable {
             // shared_buffers, copied with postgresql.conf, may not fit this host).
             "fsync = off", "synchronous_commit = off", "max_wal_size = '64GB'", "checkpoint_timeout = '1d'",
             "shared_buffers = '512MB'", "huge_pages = 'try'", "maintenance_io_concurrency = 32", "log_destination = 'stderr'", "restore_command = \(ConfigFileText.quote(restore))",
-                // More staged WAL is taken, and the end of the WAL seen (``ReplayStall``), within 0.1 s.
+            // More staged WAL is taken, and the end of the WAL seen (``ReplayStall``), within 0.1 s.
             "wal_retrieve_retry_interval = '100ms'",
             "recovery_target_time = \(ConfigFileText.quote(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'",
         ]

@@ -85,10 +85,12 @@ extension PointInTimeRestore {
                 // pg_is_wal_replay_paused() fails once recovery has ended.
                 try connection.query("SELECT pg_is_in_recovery()::text, CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused()::text END, pg_last_wal_replay_lsn()::text").rows.first
             }
-            if let row = state, row[0] == "false" { return }
-            if let row = state, row[1] == "true" {
-                try Self.requireTargetReached(scratch)
-                return
+            if let row = state {
+                if row[0] == "false" { return }
+                if row[1] == "true" {
+                    try Self.requireTargetReached(scratch)
+                    return
+                }
             }
             let replayed = state.flatMap { $0[2] }.flatMap(LSN.parse)
             if let replayed, let missing = stall.observe(scratch.observeReplay(replayed: replayed), at: .now) {
