@@ -48,6 +48,33 @@ struct ReplayStallTests {
         #expect(gap.observe(stuck, at: start + .milliseconds(700)) == nil)
         #expect(gap.observe(stuck, at: start + .seconds(1)) == Self.x)
     }
+
+    @Test("a staged file replay keeps missing is untaken after 10 s, never sooner; taking it, another segment or reset() start over")
+    func untaken() {
+        let start = ContinuousClock.now
+        let waiting = ReplayStall.Observation(missedAgain: Self.x, staged: true, replayed: 100)
+        var stall = ReplayStall()
+        #expect(stall.untaken(waiting, at: start) == nil)
+        #expect(stall.untaken(waiting, at: start + .seconds(9)) == nil)
+        #expect(stall.untaken(waiting, at: start + .seconds(10)) == Self.x)
+
+        // Taken (not staged any more), then staged and missed again: the clock starts again.
+        var taken = ReplayStall()
+        #expect(taken.untaken(waiting, at: start) == nil)
+        #expect(taken.untaken(ReplayStall.Observation(missedAgain: Self.x, staged: false, replayed: 100), at: start + .seconds(5)) == nil)
+        #expect(taken.untaken(waiting, at: start + .seconds(6)) == nil)
+        #expect(taken.untaken(waiting, at: start + .seconds(15)) == nil)
+        #expect(taken.untaken(waiting, at: start + .seconds(16)) == Self.x)
+
+        // Another segment missed: not the same wait.
+        var other = ReplayStall()
+        #expect(other.untaken(waiting, at: start) == nil)
+        #expect(other.untaken(ReplayStall.Observation(missedAgain: "000000010000000000000008", staged: true, replayed: 100), at: start + .seconds(10)) == nil)
+        other.reset()
+        #expect(other.untaken(waiting, at: start + .seconds(11)) == nil)
+        #expect(other.untaken(waiting, at: start + .seconds(20)) == nil)
+        #expect(other.untaken(waiting, at: start + .seconds(21)) == Self.x)
+    }
 }
 
 /// Where the archive ends for replay, and which files it gets, across a timeline switch. Pure.

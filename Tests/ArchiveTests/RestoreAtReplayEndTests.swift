@@ -67,32 +67,4 @@ struct RestoreAtReplayEndTests {
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
         }
     }
-
-    @Test("max_connections raised on the primary after the base backup: replay pauses before TIME, and the restore says so instead of giving an older library")
-    func raisedSetting() async throws {
-        try await ArchiveHarness.with { cluster, archive in
-            let agent = try archive.startAgent()
-            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
-            try await cluster.execute("ALTER SYSTEM SET max_connections = 150")
-            await cluster.stop()
-            try await cluster.restart()
-            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
-            let timeline = try await archive.addTimeline("After the restart", items: 2)
-            try await Task.sleep(for: .milliseconds(1200))
-            let noted = ArchiveHarness.text(Date())
-            try await Task.sleep(for: .milliseconds(1200))
-            try await archive.deleteTimeline(timeline)
-            try await Task.sleep(for: .seconds(3))
-            #expect(await archive.stop(agent) == 0)
-
-            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve raised"])
-            #expect(result.status == 1, "\(result.stderr)")
-            #expect(result.stderr.hasPrefix("replay paused before the target time because the Resolve server raised a setting after this base backup (PostgreSQL: max_connections = "),
-                    "\(result.stderr)")
-            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
-            print("measured: restore --at after max_connections was raised: \(result.stderr)")
-            #expect(try await archive.databaseExists("Resolve raised") == false)
-            #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
-        }
-    }
 }

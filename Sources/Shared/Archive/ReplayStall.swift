@@ -43,7 +43,30 @@ struct ReplayStall {
     }
 
     /// Forgets what it saw (after more WAL was staged).
-    mutating func reset() { first = nil }
+    mutating func reset() {
+        first = nil
+        untakenSince = nil
+    }
+
+    /// How long replay may keep missing a segment while a file of its number is staged: the
+    /// server takes a staged file within ``ScratchCluster``'s `wal_retrieve_retry_interval` (0.1 s).
+    static let untakenLimit: Duration = .seconds(10)
+    private var untakenSince: (segment: String, at: ContinuousClock.Instant)?
+
+    /// Feeds one observation; returns the segment replay keeps missing although a file of its
+    /// number has been staged for ``untakenLimit``: `restore_command` cannot move it (ownership,
+    /// a full disk) or the server wants another timeline's file (a history file is missing).
+    mutating func untaken(_ observation: Observation, at now: ContinuousClock.Instant) -> String? {
+        guard let segment = observation.missedAgain, observation.staged else {
+            untakenSince = nil
+            return nil
+        }
+        guard let since = untakenSince, since.segment == segment else {
+            untakenSince = (segment, now)
+            return nil
+        }
+        return now - since.at >= Self.untakenLimit ? segment : nil
+    }
 
     /// The last segment of a miss log when its last ``repeats`` lines are all of its number.
     static func missedAgain(inLog text: String) -> String? {

@@ -214,6 +214,25 @@ public struct ScratchCluster: Sendable {
         try write(existing + "\n# laterbase restore --at\n" + lines.joined(separator: "\n") + "\n", to: "postgresql.auto.conf")
     }
 
+    /// Stops the server for a start with `settings` (see ``HotStandbySettings``): `pg_ctl stop
+    /// -m fast` (a restartpoint, so the next start replays from there), immediate when that
+    /// fails; then appends the settings, last in `postgresql.auto.conf` so they win, and forgets
+    /// the misses of the run before.
+    func stopForRestart(with settings: [(name: String, value: Int)], timeoutSeconds: Int) async throws {
+        if isRunning() {
+            var stop = ChildProcess(binaries + "/pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "-t", String(min(timeoutSeconds, 60)), "stop"])
+            stop.account = account
+            if (try? await stop.output()) == nil { await self.stop() }
+        }
+        let path = dataDirectory + "/postgresql.auto.conf"
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        try write(existing + settings.map { "\($0.name) = \($0.value)\n" }.joined(), to: "postgresql.auto.conf")
+        unlink(missLog)
+    }
+
+    /// The server log (a few lines: replay logs little), empty when there is none.
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
     /// `pg_ctl start -w`: returns once the server accepts connections (consistent), or throws.
     public func start(timeoutSeconds: Int) async throws {
         var start = ChildProcess(binaries + "/pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeoutSeconds), "start"])
@@ -246,7 +265,7 @@ public struct ScratchCluster: Sendable {
 
     /// The server log's last FATAL or PANIC line and its last line, for messages.
     public func logTail() -> String {
-        let lines = ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(whereSeparator: \.isNewline).map(String.init)
+        let lines = log.split(whereSeparator: \.isNewline).map(String.init)
         let fatal = lines.last { $0.contains("FATAL:") || $0.contains("PANIC:") }
         return [fatal, lines.last].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " | ")
     }

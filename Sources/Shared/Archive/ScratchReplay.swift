@@ -34,17 +34,43 @@ extension PointInTimeRestore {
         phase("unpack and stage")
         try scratch.configure(target: target)
         let pending = PendingWal(rest, logger: logger)
-        try await startConsistent(scratch, base: base, pending: pending)
-        phase("start (consistent)")
-        try await waitForTarget(scratch, archive: wal + rest, pending: pending)
-        phase("replay")
+        // One deadline for the starts and the replay.
+        let deadline = ContinuousClock.now + .seconds(replayTimeoutSeconds)
+        var settings = HotStandbySettings()
+        for restarts in 0... {
+            do {
+                try await startConsistent(scratch, base: base, pending: pending, deadline: deadline)
+                phase("start (consistent)")
+                try await waitForTarget(scratch, archive: wal + rest, pending: pending, deadline: deadline)
+                phase("replay")
+                return
+            } catch let error as ArchiveError where error.code == .replay {
+                // The Resolve server had (or got, after the base backup) a setting higher than the
+                // scratch server's: PostgreSQL stopped or paused replay; start it with that value.
+                let raises = settings.raises(inLog: scratch.log)
+                guard !raises.isEmpty, restarts < Self.settingRestarts else { throw error }
+                let named = raises.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
+                logger.info("the Resolve server had a higher setting than the scratch server; restarting it with the same", metadata: ["settings": "\(named)"])
+                settings.set(raises)
+                try await scratch.stopForRestart(with: raises, timeoutSeconds: Self.secondsLeft(until: deadline))
+                phase("restart with \(named)")
+            }
+        }
+    }
+
+    /// At most so many restarts for settings (one each for five settings, and again for a setting raised twice).
+    static let settingRestarts = 10
+
+    /// Whole seconds until `deadline`, at least 1 (for `pg_ctl -t`).
+    static func secondsLeft(until deadline: ContinuousClock.Instant) -> Int {
+        max(1, Int((deadline - ContinuousClock.now).components.seconds))
     }
 
     /// `pg_ctl start -w` returns once the server accepts connections (consistent). Meanwhile a
     /// replay stuck for want of WAL stages `pending`, or fails: the base backup cannot become
     /// consistent without the segment it waits for (pg_ctl alone would wait for its timeout).
-    private func startConsistent(_ scratch: ScratchCluster, base: StoredBaseBackup, pending: PendingWal) async throws {
-        let timeout = replayTimeoutSeconds
+    private func startConsistent(_ scratch: ScratchCluster, base: StoredBaseBackup, pending: PendingWal, deadline: ContinuousClock.Instant) async throws {
+        let timeout = Self.secondsLeft(until: deadline)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await scratch.start(timeoutSeconds: timeout) }
@@ -52,7 +78,9 @@ extension PointInTimeRestore {
                     var stall = ReplayStall(settle: .seconds(1))
                     while true {
                         try await Task.sleep(for: .milliseconds(200))
-                        guard let missing = stall.observe(scratch.observeReplay(replayed: nil), at: .now) else { continue }
+                        let observation = scratch.observeReplay(replayed: nil)
+                        if let untaken = stall.untaken(observation, at: .now) { throw Self.untaken(untaken, in: scratch) }
+                        guard let missing = stall.observe(observation, at: .now) else { continue }
                         if try await pending.stage(into: scratch) { stall.reset(); continue }
                         throw ArchiveError(.replay, "replay of the base backup \(base.name) waits for the WAL segment \(missing), which is missing or damaged in the archive; without it the base backup cannot become consistent: choose a time covered by a later base backup (backup-agent list shows the undo window)")
                     }
@@ -64,26 +92,40 @@ extension PointInTimeRestore {
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }
+            if ContinuousClock.now >= deadline {
+                throw ArchiveError(.replay, "the scratch server did not become consistent within \(replayTimeoutSeconds) s; the scratch server was removed")
+            }
             throw ArchiveError(.replay, "the scratch server did not start: \(scratch.logTail())")
         }
     }
 
     /// Polls until replay paused at the target, or stopped at the end of the archive (see
-    /// ``replay(_:_:rest:into:target:)``). Bounded by ``replayTimeoutSeconds``.
+    /// ``replay(_:_:rest:into:target:)``), until `deadline`. A scratch server that cannot be
+    /// queried for ``unreachableLimit`` while it runs fails the restore with libpq's reason.
     /// - Parameter archive: the archive's unbroken run from the base backup on.
-    private func waitForTarget(_ scratch: ScratchCluster, archive: [WalFile], pending: PendingWal) async throws {
+    private func waitForTarget(_ scratch: ScratchCluster, archive: [WalFile], pending: PendingWal, deadline: ContinuousClock.Instant) async throws {
         let last = archive.map(\.segment).max()
-        let deadline = ContinuousClock.now + .seconds(replayTimeoutSeconds)
         let parameters = scratch.connection(user: user)
         var stall = ReplayStall()
+        var reached = ContinuousClock.now
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
             guard scratch.isRunning() else {
                 throw ArchiveError(.replay, "the scratch server stopped during replay: \(scratch.logTail())")
             }
-            let state = try? await PostgresConnection.withConnection(parameters) { connection in
-                // pg_is_wal_replay_paused() fails once recovery has ended.
-                try connection.query("SELECT pg_is_in_recovery()::text, CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused()::text END, pg_last_wal_replay_lsn()::text").rows.first
+            let state: [String?]?
+            do {
+                state = try await PostgresConnection.withConnection(parameters) { connection in
+                    // pg_is_wal_replay_paused() fails once recovery has ended.
+                    try connection.query("SELECT pg_is_in_recovery()::text, CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused()::text END, pg_last_wal_replay_lsn()::text").rows.first
+                }
+                reached = ContinuousClock.now
+            } catch {
+                if error is CancellationError { throw error }
+                if ContinuousClock.now - reached >= Self.unreachableLimit {
+                    throw ArchiveError(.replay, "the scratch server accepted connections but has not answered for \(Int(Self.unreachableLimit.components.seconds)) s (\(oneLine(error))); the scratch server was removed")
+                }
+                state = nil
             }
             if let row = state {
                 if row[0] == "false" { return }
@@ -93,7 +135,9 @@ extension PointInTimeRestore {
                 }
             }
             let replayed = state.flatMap { $0[2] }.flatMap(LSN.parse)
-            if let replayed, let missing = stall.observe(scratch.observeReplay(replayed: replayed), at: .now) {
+            let observation = scratch.observeReplay(replayed: replayed)
+            if let untaken = stall.untaken(observation, at: .now) { throw Self.untaken(untaken, in: scratch) }
+            if let replayed, let missing = stall.observe(observation, at: .now) {
                 if try await pending.stage(into: scratch) {
                     stall.reset()
                     continue
@@ -110,6 +154,15 @@ extension PointInTimeRestore {
         throw ArchiveError(.replay, "replay did not reach the target within \(replayTimeoutSeconds) s; the scratch server was removed")
     }
 
+    /// The error for a staged segment the server does not take (``ReplayStall/untaken(_:at:)``).
+    static func untaken(_ segment: String, in scratch: ScratchCluster) -> ArchiveError {
+        ArchiveError(.replay, "replay keeps asking for the WAL segment \(segment) although a file of that number is staged in \(scratch.walDirectory): the scratch server cannot take it (check ownership and free space under BACKUP_DIR), or the archive lacks the timeline history file that leads to it")
+    }
+
+    /// How long the scratch server may refuse queries while it runs (too many connections, a
+    /// socket gone) before the restore gives up.
+    static let unreachableLimit: Duration = .seconds(60)
+
     /// Whether replay waiting for `missing` (more of it, or it at all) means the end of the
     /// archive: a number past the last one the archive holds, or the last number when every
     /// file of it is a `.partial` (replay reads what it holds, then asks again). A complete file
@@ -123,14 +176,16 @@ extension PointInTimeRestore {
 
     /// A paused replay is at the target only when the server says so ("recovery stopping
     /// before/after …"). PostgreSQL 14+ also pauses when a setting replayed from the primary
-    /// (max_connections, max_worker_processes, …) is higher than the scratch server's, copied
-    /// from the base backup: dumping then would give an older library.
+    /// (max_connections, max_worker_processes, …) is higher than the scratch server's
+    /// (``HotStandbySettings``): dumping then would give an older library. The error this
+    /// throws makes ``replay(_:_:rest:into:target:)`` restart the server with that setting, or
+    /// reaches the user when there is none to raise.
     static func requireTargetReached(_ scratch: ScratchCluster) throws {
-        let log = (try? String(contentsOfFile: scratch.logFile, encoding: .utf8)) ?? ""
+        let log = scratch.log
         if log.contains("recovery stopping before") || log.contains("recovery stopping after") { return }
         let detail = log.split(whereSeparator: \.isNewline).last { $0.contains("is a lower setting than on the primary server") }
             .map { line in " (PostgreSQL: \((line.range(of: "DETAIL:").map { line[$0.upperBound...] } ?? line).trimmingCharacters(in: .whitespaces)))" } ?? ""
-        throw ArchiveError(.replay, "replay paused before the target time\(detail.isEmpty ? ": \(scratch.logTail())" : " because the Resolve server raised a setting after this base backup" + detail); times after the next base backup (BASE_BACKUP_SCHEDULE) restore")
+        throw ArchiveError(.replay, "replay paused before the target time\(detail.isEmpty ? ": \(scratch.logTail())" : " because the Resolve server kept raising a setting after this base backup" + detail); times after the next base backup (BASE_BACKUP_SCHEDULE) restore")
     }
 }
 
