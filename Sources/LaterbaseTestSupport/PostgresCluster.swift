@@ -45,7 +45,7 @@ public struct PostgresCluster: Sendable {
             let data = root + "/data"
             var initdb = ChildProcess(try tools.require("initdb"), [
                 "-D", data, "-U", "postgres", "--pwfile=\(pwfile)", "--auth=scram-sha-256",
-                "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions",
+                "--encoding=UTF8", "--locale=C", "--no-sync",
             ])
             initdb.account = account
             _ = try await initdb.output()

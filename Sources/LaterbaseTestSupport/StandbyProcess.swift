@@ -38,7 +38,7 @@ public final class StandbyProcess: @unchecked Sendable {
             "REPL_PASSWORD": primary.password.reveal(), "PRIMARY_SSLMODE": "disable",
             "PGDATA": dataDirectory, "PGPORT": String(port), "STANDBY_CLONE_RETRY_SECONDS": "3",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-        ].merging(extra) { _, new in new }
+        ].merging(testedPrograms) { _, new in new }.merging(extra) { _, new in new }
     }
 
     /// Runs `body` with a new standby of `primary`, then stops it and removes its directory.

@@ -18,6 +18,10 @@ struct HotStandbySettingsTests {
         // A WARNING before the pause (14+) says the same.
         let warning = "WARNING:  hot standby is not possible because of insufficient parameter settings\nDETAIL:  max_worker_processes = 8 is a lower setting than on the primary server, where its value was 12."
         #expect(HotStandbySettings.required(inLog: warning).map { "\($0.name)=\($0.value)" } == ["max_worker_processes=12"])
+        // PostgreSQL 13's words.
+        let thirteen = "FATAL:  hot standby is not possible because max_connections = 40 is a lower setting than on the master server (its value was 150)"
+        #expect(HotStandbySettings.required(inLog: thirteen).map { "\($0.name)=\($0.value)" } == ["max_connections=150"])
+        #expect(HotStandbySettings.lastDetail(inLog: Self.fatal + "\n" + thirteen) == "max_connections = 40 is a lower setting than on the master server (its value was 150")
         // Not a number: ignored, never a guess.
         #expect(HotStandbySettings.required(inLog: "DETAIL:  max_connections = 100 is a lower setting than on the primary server, where its value was many.").isEmpty)
     }

@@ -6,9 +6,10 @@ import Foundation
 ///
 /// The scratch server starts with the base backup's configuration. When the primary had, or
 /// later got, a higher value, PostgreSQL refuses to go on: before consistency (and on 13
-/// always) with `FATAL: recovery aborted because of insufficient parameter settings`, after it
-/// (14+) by pausing replay. Both log `DETAIL: max_connections = 40 is a lower setting than on
-/// the primary server, where its value was 150.` The scratch server is then restarted with the
+/// always) with a FATAL, after it (14+) by pausing replay. 14+ logs `DETAIL: max_connections = 40
+/// is a lower setting than on the primary server, where its value was 150.`, 13 `FATAL: hot standby
+/// is not possible because max_connections = 40 is a lower setting than on the master server (its
+/// value was 150)`. The scratch server is then restarted with the
 /// primary's value, which replay needs to go on. Pure.
 struct HotStandbySettings: Equatable, Sendable {
     /// The values set on the scratch server so far, by name.
@@ -29,18 +30,20 @@ struct HotStandbySettings: Equatable, Sendable {
     }
 
     /// Every `NAME = CURRENT is a lower setting than on the primary server, where its value was
-    /// VALUE` in the log, as (NAME, VALUE), in order.
+    /// VALUE` (14 and newer) or `… than on the master server (its value was VALUE)` (13) in the
+    /// log, as (NAME, VALUE), in order.
     static func required(inLog log: String) -> [(name: String, value: Int)] {
-        let marker = " is a lower setting than on the primary server, where its value was "
-        var found: [(name: String, value: Int)] = []
-        for line in log.split(whereSeparator: \.isNewline) {
-            guard let range = line.range(of: marker) else { continue }
-            let value = Int(line[range.upperBound...].prefix { $0.isNumber })
-            let head = line[..<range.lowerBound]
-            guard let equals = head.range(of: " = ", options: .backwards), let value else { continue }
-            let name = head[..<equals.lowerBound].split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).last.map(String.init)
-            if let name, name.hasPrefix("max_") { found.append((name, value)) }
+        log.split(whereSeparator: \.isNewline).compactMap { line in
+            guard let match = line.firstMatch(of: Self.pattern), let value = Int(match.output.2) else { return nil }
+            return (String(match.output.1), value)
         }
-        return found
+    }
+
+    nonisolated(unsafe) private static let pattern = #/(max_[a-z_]+) = \d+ is a lower setting than on the (?:primary|master) server(?:, where its value was | \(its value was )(\d+)/#
+
+    /// PostgreSQL's own words for the setting, from the last line of the log that names one: for messages.
+    static func lastDetail(inLog log: String) -> String? {
+        log.split(whereSeparator: \.isNewline).last { $0.firstMatch(of: Self.pattern) != nil }
+            .flatMap { $0.firstMatch(of: Self.pattern) }.map { String($0.output.0) }
     }
 }

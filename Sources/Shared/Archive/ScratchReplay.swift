@@ -183,8 +183,7 @@ extension PointInTimeRestore {
     static func requireTargetReached(_ scratch: ScratchCluster) throws {
         let log = scratch.log
         if log.contains("recovery stopping before") || log.contains("recovery stopping after") { return }
-        let detail = log.split(whereSeparator: \.isNewline).last { $0.contains("is a lower setting than on the primary server") }
-            .map { line in " (PostgreSQL: \((line.range(of: "DETAIL:").map { line[$0.upperBound...] } ?? line).trimmingCharacters(in: .whitespaces)))" } ?? ""
+        let detail = HotStandbySettings.lastDetail(inLog: log).map { " (PostgreSQL: \($0))" } ?? ""
         throw ArchiveError(.replay, "replay paused before the target time\(detail.isEmpty ? ": \(scratch.logTail())" : " because the Resolve server kept raising a setting after this base backup" + detail); times after the next base backup (BASE_BACKUP_SCHEDULE) restore")
     }
 }
