@@ -128,6 +128,12 @@ public struct PostgresCluster: Sendable {
         return try await PostgresConnection.withConnection(connection) { try $0.query(sql, parameters) }
     }
 
+    /// The server's major version (15, 13, …): tests run against what `PG_BINDIR` names.
+    public func majorVersion() async throws -> Int {
+        let number = try await query("SHOW server_version_num").scalar.flatMap { Int($0) } ?? 0
+        return number / 10000
+    }
+
     /// Runs a script of several statements (simple query protocol, no parameters).
     public func execute(_ script: String, database: String = "postgres") async throws {
         let connection = self.parameters(database: database)

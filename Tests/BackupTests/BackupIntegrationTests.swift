@@ -210,7 +210,7 @@ struct BackupIntegrationTests {
             chmod(bin + "/pg_dump", 0o755)
             let (status, _, stderr) = try await agent.run(["backup"], ["PG_BINDIR": bin])
             #expect(status == 1)
-            #expect(stderr.contains("pg_dump 12 is older than the server (PostgreSQL 15)"))
+            #expect(stderr.contains("pg_dump 12 is older than the server (PostgreSQL \(try await cluster.majorVersion()))"), "\(stderr)")
             #expect(agent.backups(of: "Resolve").isEmpty)
         }
     }
