@@ -22,15 +22,19 @@ extension PointInTimeRestore {
             mark = now
         }
         // tar (inflate and writes) and the copies of the WAL overlap.
-        async let unpacked: Void = scratch.unpack(base, tools: job.tools)
+        let started = ContinuousClock.now
+        async let unpacked: Duration = { try await scratch.unpack(base, tools: job.tools); return ContinuousClock.now - started }()
         do {
             try await scratch.stage(wal)
             try scratch.stageHistory(from: layout)
         } catch {
-            try? await unpacked
+            _ = try? await unpacked
             throw error
         }
-        try await unpacked
+        let staged = ContinuousClock.now - started
+        let unpacking = try await unpacked
+        logger.debug("restore phase", metadata: ["phase": "of which unpack", LogKey.seconds: "\(Self.seconds(unpacking))"])
+        logger.debug("restore phase", metadata: ["phase": "of which stage", LogKey.seconds: "\(Self.seconds(staged))"])
         phase("unpack and stage")
         try scratch.configure(target: target)
         let pending = PendingWal(rest, logger: logger)
