@@ -1,5 +1,5 @@
 #!/bin/bash
-# TEST-ONLY: a throwaway "Resolve server" for scripts/container-check — PostgreSQL 15 as the
+# TEST-ONLY: a throwaway "Resolve server" for scripts/container-check — PostgreSQL PG_MAJOR as the
 # primary, scram-sha-256 for every TCP connection (replication included), wal_level=replica,
 # UTF8. The password comes from POSTGRES_PASSWORD (REPL_PASSWORD of the stack).
 set -euo pipefail
