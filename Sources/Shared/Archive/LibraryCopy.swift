@@ -2,9 +2,9 @@ import Foundation
 import Logging
 
 /// The copy step of `restore --at`: `pg_dump` of one library on the scratch server into a new
-/// database on the target, with ``RestoreJob``'s guarantees (``RestoreJob/intoNewDatabase(_:label:logFile:fill:)``): `CREATE DATABASE … TEMPLATE
-/// template0 ENCODING 'UTF8'` (it fails when the name exists), `psql --single-transaction`,
-/// and the new database dropped again when anything fails.
+/// database on the target (``PointInTimeRestore`` makes it while it replays), with
+/// ``RestoreJob``'s guarantees (``RestoreJob/intoNewDatabase(_:label:logFile:created:fill:)``):
+/// `psql --single-transaction`, and the new database dropped again when anything fails.
 ///
 /// The dump does not pass through the agent: pg_dump writes into a FIFO in the scratch folder
 /// and psql reads it (`-f FIFO`); the kernel moves the bytes. The agent watches both ends:
@@ -15,18 +15,19 @@ import Logging
 ///   pg_dump's reason is told; the database is dropped in every case.
 struct LibraryCopy: Sendable {
     let dump: ChildProcess
-    /// The FIFO's path, made by ``run(job:into:label:logFile:dumped:)`` and removed after it.
+    /// The FIFO's path, made by ``run(job:into:label:logFile:created:dumped:)`` and removed after it.
     let fifo: String
 
     /// `dumped` runs once pg_dump has written everything (psql may still be building indexes).
-    func run(job: RestoreJob, into database: String, label: String, logFile: String,
+    /// `created`: the database exists already (``RestoreJob/create(_:)``); else it is made first.
+    func run(job: RestoreJob, into database: String, label: String, logFile: String, created: Bool = false,
              dumped: @escaping @Sendable () async -> Void) async throws {
         unlink(fifo)
         guard mkfifo(fifo, 0o600) == 0 else {
             throw ArchiveError(.scratch, "cannot make the FIFO \(fifo) for the copy: \(String(cString: strerror(errno)))")
         }
         defer { unlink(fifo) }
-        try await job.intoNewDatabase(database, label: label, logFile: logFile) {
+        try await job.intoNewDatabase(database, label: label, logFile: logFile, created: created) {
             try await copy(job: job, into: database, dumped: dumped)
         }
     }

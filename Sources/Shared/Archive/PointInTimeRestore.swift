@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// `backup-agent restore --db NAME --at TIME --as NEWDB`: one library as it was at TIME, restored
 /// into a new database beside the live one.
@@ -26,12 +27,34 @@ public struct PointInTimeRestore: Sendable {
     }
 
     /// Runs the restore. Throws ``ArchiveError`` (one line) for every refusal, ``RestoreError`` from the restore itself.
+    /// The new database is made while the base backup unpacks and replays (`CREATE DATABASE`
+    /// waits for a checkpoint of the Resolve server before PostgreSQL 15), and dropped again
+    /// when anything fails, replay included.
     public func run(database: String, at time: Date, as newDatabase: String, now: Date = Date()) async throws {
         try await job.requireNew(newDatabase)
-        try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time") { scratch, removal in
-            let started = ContinuousClock.now
-            try await copyLibrary(database, from: scratch, at: time, as: newDatabase, dumped: { await removal.begin() })
-            logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
+        let created = Mutex(false)
+        do {
+            try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time", alongside: {
+                let started = ContinuousClock.now
+                // Not cancellable: whether it was made decides whether it is dropped again.
+                try await job.create(newDatabase, cancellable: false)
+                created.withLock { $0 = true }
+                logger.debug("restore phase", metadata: ["phase": "new database made (beside the replay)", LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
+            }) { scratch, removal in
+                let started = ContinuousClock.now
+                try await copyLibrary(database, from: scratch, at: time, as: newDatabase, dumped: { await removal.begin() })
+                logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
+            }
+        } catch let error as RestoreError {
+            throw error  // from the copy, which dropped the database again (RestoreJob)
+        } catch {
+            guard created.withLock({ $0 }) else { throw error }
+            do {
+                try await job.drop(newDatabase)
+            } catch let dropError {
+                throw RestoreError(.failedAndLeftBehind, "\(oneLine(error)); the new database \"\(newDatabase)\" could not be dropped: \(oneLine(dropError)); drop it by hand")
+            }
+            throw error
         }
     }
 
@@ -56,7 +79,9 @@ public struct PointInTimeRestore: Sendable {
     /// Replays the archive to `time` in a scratch server, runs `body` with it and removes the
     /// server whatever happens (cancellation included).
     /// `body` may start the removal early (``ScratchRemoval/begin()``) once it no longer needs the server.
-    func withServer<T: Sendable>(at time: Date, now: Date, purpose: String, _ body: (ScratchCluster, ScratchRemoval) async throws -> T) async throws -> T {
+    /// `alongside` runs beside the unpack and the replay; both must succeed before `body`.
+    func withServer<T: Sendable>(at time: Date, now: Date, purpose: String, alongside: (@Sendable () async throws -> Void)? = nil,
+                                 _ body: (ScratchCluster, ScratchRemoval) async throws -> T) async throws -> T {
         let snapshot = UndoWindowSnapshot(layout: layout, now: now)
         let (bases, wal) = (snapshot.bases, snapshot.wal)
         let span = try snapshot.window.base(for: time).get()
@@ -80,7 +105,11 @@ public struct PointInTimeRestore: Sendable {
         let removal = ScratchRemoval(scratch)
         do {
             let started = ContinuousClock.now
-            try await replay(base, needed, rest: rest, into: scratch, target: time)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let alongside { group.addTask { try await alongside() } }
+                group.addTask { try await replay(base, needed, rest: rest, into: scratch, target: time) }
+                try await group.waitForAll()
+            }
             logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
             let result = try await body(scratch, removal)
             let removing = ContinuousClock.now
@@ -129,7 +158,7 @@ public struct PointInTimeRestore: Sendable {
         var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8", "--no-sync"])
         dump.connect(to: source, application: "laterbase-restore-at")
         try await LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo").run(
-            job: job, into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))", dumped: dumped)
+            job: job, into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))", created: true, dumped: dumped)
     }
 }
 

@@ -80,10 +80,9 @@ public struct RestoreJob: Sendable {
     /// … TEMPLATE template0 ENCODING 'UTF8'` first (it fails when the name exists), and when
     /// `fill` throws, the new database dropped again. Also the copy step of `restore --at`.
     /// - Throws: ``RestoreError`` `.failed` (dropped again) or `.failedAndLeftBehind`.
-    func intoNewDatabase(_ database: String, label: String, logFile: String, fill: () async throws -> Void) async throws {
-        try await PostgresConnection.withConnection(Self.databaseDDL(target.with(database: "postgres"))) { connection in
-            try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
-        }
+    /// - Parameter created: the caller already ran ``create(_:)`` (`restore --at` does while it replays).
+    func intoNewDatabase(_ database: String, label: String, logFile: String, created: Bool = false, fill: () async throws -> Void) async throws {
+        if !created { try await create(database) }
         logger.info("restoring", metadata: [LogKey.file: "\(logFile)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
         do {
             try await fill()
@@ -95,6 +94,15 @@ public struct RestoreJob: Sendable {
                 throw RestoreError(.failedAndLeftBehind, "restore of \(label) failed (\(reason)) and the new database \"\(database)\" could not be dropped: \(error); drop it by hand")
             }
             throw RestoreError(.failed, "restore of \(label) failed and \"\(database)\" was removed again: \(reason)")
+        }
+    }
+
+    /// `CREATE DATABASE … TEMPLATE template0 ENCODING 'UTF8'`: fails when the name exists.
+    /// - Parameter cancellable: false when the caller must know whether the database was made
+    ///   (a cancel that arrives as the statement commits would leave that unknown).
+    func create(_ database: String, cancellable: Bool = true) async throws {
+        try await PostgresConnection.withConnection(Self.databaseDDL(target.with(database: "postgres")), cancellable: cancellable) { connection in
+            try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
         }
     }
 
