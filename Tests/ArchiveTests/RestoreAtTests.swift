@@ -108,7 +108,7 @@ struct RestoreAtTests {
         }
     }
 
-    @Test("SIGTERM during restore --at: exit 1 with one line, the scratch server stopped and removed, no new database")
+    @Test("SIGTERM during restore --at: exit 1 with one line, the scratch server stopped and removed, no new database (made beside the replay, dropped again)")
     func sigterm() async throws {
         try await ArchiveHarness.with { cluster, archive in
             let agent = try archive.startAgent()

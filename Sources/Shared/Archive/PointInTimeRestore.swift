@@ -36,8 +36,9 @@ public struct PointInTimeRestore: Sendable {
         do {
             try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time", alongside: {
                 let started = ContinuousClock.now
-                // Not cancellable: whether it was made decides whether it is dropped again.
-                try await job.create(newDatabase, cancellable: false)
+                // Not cancellable: whether it was made decides whether it is dropped again. Closed to
+                // connections until the copy starts: one left by a kill is plainly not a library.
+                try await job.create(newDatabase, connectable: false, cancellable: false)
                 created.withLock { $0 = true }
                 logger.debug("restore phase", metadata: ["phase": "new database made (beside the replay)", LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
             }) { scratch, removal in
@@ -108,7 +109,8 @@ public struct PointInTimeRestore: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let alongside { group.addTask { try await alongside() } }
                 group.addTask { try await replay(base, needed, rest: rest, into: scratch, target: time) }
-                try await group.waitForAll()
+                // Not waitForAll(): it lets the others run on after one fails; throwing from here cancels them.
+                while try await group.next() != nil {}
             }
             logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
             let result = try await body(scratch, removal)

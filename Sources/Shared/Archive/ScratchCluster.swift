@@ -200,6 +200,8 @@ public struct ScratchCluster: Sendable {
             "hba_file = \(ConfigFileText.quote(dataDirectory + "/pg_hba.conf"))", "ident_file = \(ConfigFileText.quote(dataDirectory + "/pg_ident.conf"))",
             "ssl = off", "archive_mode = off", "archive_command = ''", "hot_standby = on", "primary_conninfo = ''", "primary_slot_name = ''",
             "shared_preload_libraries = ''", "logging_collector = off",
+            // The log is read for PostgreSQL's own words ("recovery stopping", ``HotStandbySettings``).
+            "lc_messages = 'C'",
             // A throwaway server: no fsync, no restartpoints, enough buffers that replay and pg_dump
             // of a library of some hundred MB seldom write a page out (the primary's own
             // shared_buffers, copied with postgresql.conf, may not fit this host).

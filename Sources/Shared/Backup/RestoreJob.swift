@@ -80,11 +80,17 @@ public struct RestoreJob: Sendable {
     /// … TEMPLATE template0 ENCODING 'UTF8'` first (it fails when the name exists), and when
     /// `fill` throws, the new database dropped again. Also the copy step of `restore --at`.
     /// - Throws: ``RestoreError`` `.failed` (dropped again) or `.failedAndLeftBehind`.
-    /// - Parameter created: the caller already ran ``create(_:)`` (`restore --at` does while it replays).
+    /// - Parameter created: the caller already ran ``create(_:connectable:cancellable:)`` with
+    ///   `connectable: false` (`restore --at` does while it replays); it is opened first.
     func intoNewDatabase(_ database: String, label: String, logFile: String, created: Bool = false, fill: () async throws -> Void) async throws {
         if !created { try await create(database) }
         logger.info("restoring", metadata: [LogKey.file: "\(logFile)", LogKey.database: "\(database)", LogKey.host: "\(target.host):\(target.port)"])
         do {
+            if created {
+                try await PostgresConnection.withConnection(target.with(database: "postgres")) { connection in
+                    _ = try connection.query("ALTER DATABASE \(SQLQuoting.identifier(database)) ALLOW_CONNECTIONS true")
+                }
+            }
             try await fill()
         } catch {
             let reason = oneLine(error)
@@ -98,11 +104,14 @@ public struct RestoreJob: Sendable {
     }
 
     /// `CREATE DATABASE … TEMPLATE template0 ENCODING 'UTF8'`: fails when the name exists.
-    /// - Parameter cancellable: false when the caller must know whether the database was made
-    ///   (a cancel that arrives as the statement commits would leave that unknown).
-    func create(_ database: String, cancellable: Bool = true) async throws {
+    /// - Parameters:
+    ///   - connectable: false: `ALLOW_CONNECTIONS false` until ``intoNewDatabase(_:label:logFile:created:fill:)`` opens it.
+    ///   - cancellable: false when the caller must know whether the database was made (a cancel
+    ///     that arrives as the statement commits would leave that unknown).
+    func create(_ database: String, connectable: Bool = true, cancellable: Bool = true) async throws {
+        let closed = connectable ? "" : " ALLOW_CONNECTIONS false"
         try await PostgresConnection.withConnection(Self.databaseDDL(target.with(database: "postgres")), cancellable: cancellable) { connection in
-            try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'")
+            try connection.query("CREATE DATABASE \(SQLQuoting.identifier(database)) TEMPLATE template0 ENCODING 'UTF8'\(closed)")
         }
     }
 
