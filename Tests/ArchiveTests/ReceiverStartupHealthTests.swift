@@ -29,4 +29,33 @@ struct ReceiverStartupHealthTests {
             #expect(await archive.stop(again) == 0)
         }
     }
+
+    @Test("a .partial that pg_receivewal was still filling with zeros when it was stopped (13 dies at SIGTERM) is removed at the next start, and streaming goes on")
+    func interruptedPadding() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let agent = try archive.startAgent()
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            _ = try await cluster.query("SELECT pg_switch_wal()")
+            try await Task.sleep(for: .seconds(2))
+            #expect(await archive.stop(agent) == 0)
+            // The state a stop during the zero-filling leaves: the segment after the newest, 8355840 bytes of zeros.
+            let segmentSize: UInt64 = 16 * 1024 * 1024
+            let newest = try #require(WalFile.scan(archive.layout, segmentSize: segmentSize).map(\.segment).max())
+            let next = WalSegment(timeline: newest.timeline, number: newest.number + 1, segmentSize: segmentSize)
+            let short = archive.layout.walDirectory + "/" + next.name + ".partial"
+            for file in WalFile.scan(archive.layout, segmentSize: segmentSize) where file.isPartial { try FileManager.default.removeItem(atPath: file.path) }
+            try Data(count: 8_355_840).write(to: URL(fileURLWithPath: short))
+
+            let again = try archive.startAgent()
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            #expect(archive.log.contains("removed a WAL file that pg_receivewal had begun to fill with zeros"), "\(archive.log)")
+            let health = try await archive.run(["healthcheck"])
+            #expect(!health.stdout.contains("WAL receiver down"), "\(health.stdout)")
+            _ = try await archive.addTimeline("After the repair", items: 2)
+            try await Task.sleep(for: .seconds(3))
+            #expect(await archive.stop(again) == 0)
+            let partials = WalFile.scan(archive.layout, segmentSize: segmentSize).filter(\.isPartial)
+            #expect(partials.allSatisfy { $0.bytes == Int64(segmentSize) }, "\(partials.map { "\($0.fileName) \($0.bytes)" })")
+        }
+    }
 }

@@ -11,7 +11,8 @@ import ServiceLifecycle
 ///   primary's current position and the hole shows as a gap (`UndoWindow`).
 /// - pg_receivewal resumes from the newest segment in its directory (also on PostgreSQL 13).
 /// - When it exits it is restarted with a growing pause (1 s up to 60 s).
-/// - On graceful shutdown pg_receivewal gets SIGTERM (it flushes and exits) and `run()` returns.
+/// - On graceful shutdown pg_receivewal gets SIGTERM (15 flushes and exits; 13 dies, see
+///   ``removeInterruptedPartials()``) and `run()` returns.
 /// - The connection goes through libpq's environment; the password never is an argument.
 public struct WalReceiver: Service {
     public let primary: PrimarySettings
@@ -60,6 +61,7 @@ public struct WalReceiver: Service {
                 if status.state == .starting { status.save(layout) }
                 if try await prepareSlot() || setAside { try setAsideSegments() }
                 setAside = false
+                try await removeInterruptedPartials()
                 try await stream(status: &status, restarts: restarts)
                 throw ArchiveError(.receiver, "pg_receivewal ended")
             } catch is CancellationError {
@@ -113,6 +115,30 @@ public struct WalReceiver: Service {
         SecureFile.syncDirectory(of: target + "/x")
         SecureFile.syncDirectory(of: target)
         logger.warning("set the WAL on disk aside; streaming restarts at the primary's current position", metadata: [LogKey.path: "\(target)"])
+    }
+
+    /// pg_receivewal fills a new segment with zeros before it writes WAL into it. Stopped while
+    /// it does (pg_receivewal 13 dies at SIGTERM; SIGKILL, a full disk), it leaves a `.partial`
+    /// shorter than a segment, which it then refuses at every start ("… has 8355840 bytes,
+    /// should be 0 or 16777216"): the archive would stay down. Such a file holds only zeros, no
+    /// WAL: it is removed, and pg_receivewal streams that segment again from the slot. A short
+    /// file that holds anything but zeros is left alone (pg_receivewal's error names it).
+    func removeInterruptedPartials() async throws {
+        let segmentSize = try await PostgresConnection.withConnection(primary.connection()) { connection in
+            try connection.query("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'").scalar.flatMap { Int64($0) }
+        }
+        guard let segmentSize else { return }
+        let manager = FileManager.default
+        for name in (try? manager.contentsOfDirectory(atPath: layout.walDirectory)) ?? [] where name.hasSuffix(".partial") {
+            let path = layout.walDirectory + "/" + name
+            guard WalSegment(fileName: String(name.dropLast(".partial".count)), segmentSize: UInt64(segmentSize)) != nil,
+                  let size = (try? manager.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value,
+                  size > 0, size < segmentSize, let data = manager.contents(atPath: path), data.allSatisfy({ $0 == 0 }) else { continue }
+            try manager.removeItem(atPath: path)
+            SecureFile.syncDirectory(of: path)
+            logger.warning("removed a WAL file that pg_receivewal had begun to fill with zeros when it was stopped (it holds no WAL); streaming that segment again",
+                           metadata: [LogKey.path: "\(path)", "bytes": "\(size)"])
+        }
     }
 
     /// Runs pg_receivewal until it exits, keeping the status file fresh while it streams.
