@@ -131,7 +131,7 @@ public struct PostgresCluster: Sendable {
     /// The server's major version (15, 13, …): tests run against what `PG_BINDIR` names.
     public func majorVersion() async throws -> Int {
         let number = try await query("SHOW server_version_num").scalar.flatMap { Int($0) } ?? 0
-        return number / 10000
+        return PostgresMajorVersion(serverVersionNumber: number)?.code ?? 0
     }
 
     /// Runs a script of several statements (simple query protocol, no parameters).

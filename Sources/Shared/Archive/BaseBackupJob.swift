@@ -29,10 +29,10 @@ public struct BaseBackupJob: Sendable {
             try? manager.removeItem(atPath: layout.baseDirectory + "/" + leftover)
         }
         let facts = try await PostgresConnection.withConnection(primary.connection()) { connection in
-            let size = try connection.query("SELECT setting::bigint * CASE unit WHEN '8kB' THEN 8192 WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_settings WHERE name = 'wal_segment_size'").scalar
+            let size = try connection.walSegmentSize()
             let version = try connection.query("SHOW server_version").scalar ?? "?"
             let databases = try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
-            return (UInt64(size ?? "") ?? 16 * 1024 * 1024, version, connection.serverVersionNumber, databases)
+            return (size ?? 16 * 1024 * 1024, version, connection.serverVersionNumber, databases)
         }
         let name = ArchiveLayout.baseName(at: now)
         let temporary = layout.baseDirectory + "/" + ArchiveLayout.temporaryPrefix + name

@@ -43,7 +43,6 @@ struct HotStandbySettings: Equatable, Sendable {
 
     /// PostgreSQL's own words for the setting, from the last line of the log that names one: for messages.
     static func lastDetail(inLog log: String) -> String? {
-        log.split(whereSeparator: \.isNewline).last { $0.firstMatch(of: Self.pattern) != nil }
-            .flatMap { $0.firstMatch(of: Self.pattern) }.map { String($0.output.0) }
+        log.split(whereSeparator: \.isNewline).compactMap { $0.firstMatch(of: Self.pattern) }.last.map { String($0.output.0) }
     }
 }

@@ -211,9 +211,7 @@ public struct ScratchCluster: Sendable {
             "wal_retrieve_retry_interval = '100ms'",
             "recovery_target_time = \(ConfigFileText.quote(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'",
         ]
-        let path = dataDirectory + "/postgresql.auto.conf"
-        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        try write(existing + "\n# laterbase restore --at\n" + lines.joined(separator: "\n") + "\n", to: "postgresql.auto.conf")
+        try appendToAutoConf("\n# laterbase restore --at\n" + lines.joined(separator: "\n") + "\n")
     }
 
     /// Stops the server for a start with `settings` (see ``HotStandbySettings``): `pg_ctl stop
@@ -226,10 +224,14 @@ public struct ScratchCluster: Sendable {
             stop.account = account
             if (try? await stop.output()) == nil { await self.stop() }
         }
-        let path = dataDirectory + "/postgresql.auto.conf"
-        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        try write(existing + settings.map { "\($0.name) = \($0.value)\n" }.joined(), to: "postgresql.auto.conf")
+        try appendToAutoConf(settings.map { "\($0.name) = \($0.value)\n" }.joined())
         unlink(missLog)
+    }
+
+    /// Appends to `postgresql.auto.conf`, read last, so what is appended wins.
+    private func appendToAutoConf(_ text: String) throws {
+        let existing = (try? String(contentsOfFile: dataDirectory + "/postgresql.auto.conf", encoding: .utf8)) ?? ""
+        try write(existing + text, to: "postgresql.auto.conf")
     }
 
     /// The server log (a few lines: replay logs little), empty when there is none.

@@ -124,15 +124,12 @@ public struct WalReceiver: Service {
     /// WAL: it is removed, and pg_receivewal streams that segment again from the slot. A short
     /// file that holds anything but zeros is left alone (pg_receivewal's error names it).
     func removeInterruptedPartials() async throws {
-        let segmentSize = try await PostgresConnection.withConnection(primary.connection()) { connection in
-            try connection.query("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'").scalar.flatMap { Int64($0) }
-        }
-        guard let segmentSize else { return }
+        guard let segmentSize = try await PostgresConnection.withConnection(primary.connection(), { try $0.walSegmentSize() }) else { return }
         let manager = FileManager.default
         for name in (try? manager.contentsOfDirectory(atPath: layout.walDirectory)) ?? [] where name.hasSuffix(".partial") {
             let path = layout.walDirectory + "/" + name
-            guard WalSegment(fileName: String(name.dropLast(".partial".count)), segmentSize: UInt64(segmentSize)) != nil,
-                  let size = (try? manager.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value,
+            guard WalSegment(fileName: String(name.dropLast(".partial".count)), segmentSize: segmentSize) != nil,
+                  let size = (try? manager.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value,
                   size > 0, size < segmentSize, let data = manager.contents(atPath: path), data.allSatisfy({ $0 == 0 }) else { continue }
             try manager.removeItem(atPath: path)
             SecureFile.syncDirectory(of: path)
