@@ -6,11 +6,15 @@
 #      both beside the running agent (its receiver streams the WAL both restores write)
 # on a throwaway primary on 127.0.0.1 holding a pgbench library (SCALE=25 ≈ 400 MB).
 #
-# Usage: BIN=.build/debug/backup-agent SCALE=25 LOAD_SECONDS=60 bash bench/undo_window.sh
+# OTHER_SCALE=S adds a second library "other" (pgbench -i -s S, idle during the load) beside it,
+# as on a facility's server with several libraries: restore --at unpacks only the one it restores.
+#
+# Usage: BIN=.build/debug/backup-agent SCALE=25 LOAD_SECONDS=60 [OTHER_SCALE=25] bash bench/undo_window.sh
 # Runs as root (servers as the postgres account) or as an ordinary user. Cleans up after itself.
 set -euo pipefail
 
 SCALE=${SCALE:-25}
+OTHER_SCALE=${OTHER_SCALE:-0}
 LOAD_SECONDS=${LOAD_SECONDS:-60}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 BIN=${BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/debug/backup-agent}
@@ -54,6 +58,11 @@ PSQL=("$PGBIN/psql" -X -q -h 127.0.0.1 -p "$PORT" -U postgres)
 "${PSQL[@]}" -d postgres -c "CREATE DATABASE lib" >/dev/null
 t=$(date +%s.%N); "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$PORT" -U postgres lib >/dev/null 2>&1
 echo "library: $("${PSQL[@]}" -d lib -Atc "SELECT pg_size_pretty(pg_database_size('lib'))") (pgbench -i -s $SCALE, $(python3 -c "print(round($(date +%s.%N)-$t,1))") s)"
+if [ "$OTHER_SCALE" != 0 ]; then
+  "${PSQL[@]}" -d postgres -c "CREATE DATABASE other" >/dev/null
+  "$PGBIN/pgbench" -q -i -s "$OTHER_SCALE" -h 127.0.0.1 -p "$PORT" -U postgres other >/dev/null 2>&1
+  echo "other library: $("${PSQL[@]}" -d other -Atc "SELECT pg_size_pretty(pg_database_size('other'))") (pgbench -i -s $OTHER_SCALE, idle)"
+fi
 
 BACKUPS="$ROOT/backups"; mkdir -p "$BACKUPS"; chmod 755 "$BACKUPS"
 export PRIMARY_HOST=127.0.0.1 PRIMARY_PORT=$PORT PRIMARY_USER=postgres REPL_PASSWORD=$PASSWORD PRIMARY_SSLMODE=disable \
@@ -107,7 +116,8 @@ t=$(date +%s.%N)
 LOG_LEVEL=debug "$BIN" restore --db lib --at "$AT" --as lib_at >"$ROOT/at.out" 2>"$ROOT/at.err" || { cat "$ROOT/at.err"; exit 1; }
 at_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")
 echo "restore --at phases: $(grep -Eo '(replay reached the target|library copied into the new database|phase=("[^"]+"|[^ ]+)).*seconds=[0-9.]+' "$ROOT/at.out" | sed -E 's/^phase=//; s/"//g; s/ seconds=/ /' | paste -sd';' -)"
-[ -n "${KEEP_LOG:-}" ] && cp "$ROOT/at.out" "$KEEP_LOG"
+echo "restore --at unpacked: $(grep -q 'zero_filled_libraries' "$ROOT/at.out" && echo "lib and the system databases, other libraries zero-filled" || echo "the whole base backup")$(grep -q 'unpacking the whole base backup' "$ROOT/at.out" && echo ", then everything (second pass)" || true)"
+[ -n "${KEEP_LOG:-}" ] && cp "$ROOT/at.out" "$KEEP_LOG" && cp "$ROOT/at.err" "$KEEP_LOG.err"
 t=$(date +%s.%N)
 "$BIN" restore "$FILE" --as lib_plain >/dev/null 2>"$ROOT/plain.err" || { cat "$ROOT/plain.err"; exit 1; }
 plain_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")

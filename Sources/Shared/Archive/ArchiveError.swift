@@ -22,8 +22,10 @@ public enum ArchiveErrorCode: String, Sendable {
     case noServerPrograms
     /// The scratch folder cannot be made or reached by the server's account.
     case scratch
-    /// The scratch server did not start, stopped during replay, or did not reach the target in time.
+    /// Replay cannot reach the target: WAL missing or damaged, a setting, a timeout.
     case replay
+    /// The scratch server did not start or stopped during replay (its log's last lines say why).
+    case scratchStopped
     /// Another agent holds the receiver's lock, or pg_receivewal ended.
     case receiver
 }

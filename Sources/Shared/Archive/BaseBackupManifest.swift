@@ -17,11 +17,17 @@ public struct BaseBackupManifest: Sendable, Codable, Equatable {
     public var serverVersion: String
     /// The databases on the server when the backup started.
     public var databases: [String]
+    /// Their OIDs (the folders `base/<oid>` in `base.tar`), so `restore --at` can unpack one
+    /// library (``SelectiveUnpack``); nil in manifests written before it was recorded.
+    public var databaseOIDs: [String: UInt32]?
+    /// `full_page_writes` on the primary when the backup started: ``SelectiveUnpack`` needs it on.
+    public var fullPageWrites: Bool?
     public var bytes: Int64
     public var sourceHost: String
 
     public init(startLSN: String, endLSN: String, timeline: UInt32, startedAt: Date, finishedAt: Date, walSegmentSize: UInt64,
-                serverVersionNumber: Int, serverVersion: String, databases: [String], bytes: Int64, sourceHost: String) {
+                serverVersionNumber: Int, serverVersion: String, databases: [String], databaseOIDs: [String: UInt32]? = nil,
+                fullPageWrites: Bool? = nil, bytes: Int64, sourceHost: String) {
         self.startLSN = startLSN
         self.endLSN = endLSN
         self.timeline = timeline
@@ -31,6 +37,8 @@ public struct BaseBackupManifest: Sendable, Codable, Equatable {
         self.serverVersionNumber = serverVersionNumber
         self.serverVersion = serverVersion
         self.databases = databases
+        self.databaseOIDs = databaseOIDs
+        self.fullPageWrites = fullPageWrites
         self.bytes = bytes
         self.sourceHost = sourceHost
     }

@@ -34,14 +34,17 @@ public struct PointInTimeRestore: Sendable {
         try await job.requireNew(newDatabase)
         let created = Mutex(false)
         do {
-            try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time", alongside: {
+            try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time", library: database, alongside: {
+                // Once: a second pass (everything unpacked) finds it made.
+                guard !created.withLock({ $0 }) else { return }
                 let started = ContinuousClock.now
                 // Not cancellable: whether it was made decides whether it is dropped again. Closed to
                 // connections until the copy starts: one left by a kill is plainly not a library.
                 try await job.create(newDatabase, connectable: false, cancellable: false)
                 created.withLock { $0 = true }
                 logger.debug("restore phase", metadata: ["phase": "new database made (beside the replay)", LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
-            }) { scratch, removal in
+            }) { scratch, removal, selective in
+                if let selective { try await Self.requireKept(database, selective, on: scratch.connection(user: user), at: time) }
                 let started = ContinuousClock.now
                 try await copyLibrary(database, from: scratch, at: time, as: newDatabase, dumped: { await removal.begin() })
                 logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
@@ -59,10 +62,23 @@ public struct PointInTimeRestore: Sendable {
         }
     }
 
+    /// The library's name at TIME must still be the database whose files were unpacked
+    /// (``SelectiveUnpack/kept``): after a rename or a re-creation since the base backup it is
+    /// another folder, and the restore unpacks everything instead. A name not there at all is
+    /// left to the copy's "no library" refusal (`pg_database` is shared, so it is always whole).
+    static func requireKept(_ database: String, _ selective: SelectiveUnpack, on server: ConnectionParameters, at time: Date) async throws {
+        let oid = try await PostgresConnection.withConnection(server) { connection in
+            try connection.query("SELECT oid FROM pg_database WHERE datname = $1", [database]).scalar.flatMap(UInt32.init)
+        }
+        if let oid, oid != selective.kept {
+            throw UnpackEverything(reason: "at \(UndoWindow.text(time)) the library \(database) is the database \(oid), not \(selective.kept) as in the base backup (renamed or made again since)")
+        }
+    }
+
     /// `list --project NAME --at TIME`: the projects called `name` (case-insensitive) in every
     /// Resolve library as it was at `time`, with their folder and last-saved time then.
     public func projects(named name: String, at time: Date, now: Date = Date()) async throws -> [(library: String, project: ResolveProject)] {
-        try await withServer(at: time, now: now, purpose: "reading the project list at a point in time") { scratch, _ in
+        try await withServer(at: time, now: now, purpose: "reading the project list at a point in time") { scratch, _, _ in
             let libraries = try await PostgresConnection.withConnection(scratch.connection(user: user)) { connection in
                 try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
             }
@@ -81,8 +97,12 @@ public struct PointInTimeRestore: Sendable {
     /// server whatever happens (cancellation included).
     /// `body` may start the removal early (``ScratchRemoval/begin()``) once it no longer needs the server.
     /// `alongside` runs beside the unpack and the replay; both must succeed before `body`.
-    func withServer<T: Sendable>(at time: Date, now: Date, purpose: String, alongside: (@Sendable () async throws -> Void)? = nil,
-                                 _ body: (ScratchCluster, ScratchRemoval) async throws -> T) async throws -> T {
+    /// With `library`, only that library is unpacked when the base backup allows it
+    /// (``SelectiveUnpack``, passed to `body`); when the scratch server stops during that replay,
+    /// or `body` throws ``UnpackEverything``, everything is unpacked and replayed once more
+    /// (`alongside` and `body` run again).
+    func withServer<T: Sendable>(at time: Date, now: Date, purpose: String, library: String? = nil, alongside: (@Sendable () async throws -> Void)? = nil,
+                                 _ body: (ScratchCluster, ScratchRemoval, SelectiveUnpack?) async throws -> T) async throws -> T {
         let snapshot = UndoWindowSnapshot(layout: layout, now: now)
         let (bases, wal) = (snapshot.bases, snapshot.wal)
         let span = try snapshot.window.base(for: time).get()
@@ -94,26 +114,61 @@ public struct PointInTimeRestore: Sendable {
         // The rest of the unbroken run, for when the files chosen by their times do not reach TIME.
         let rest = Array(Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: .distantFuture).dropFirst(needed.count))
         let binaries = try await ServerPrograms.directory(major: major, tools: job.tools)
+        let pass = ReplayPass(base: base, needed: needed, rest: rest, binaries: binaries, time: time, purpose: purpose)
+        guard let library, let selective = SelectiveUnpack.plan(base.manifest, keeping: library) else {
+            return try await serve(pass, selective: nil, alongside: alongside, body)
+        }
+        do {
+            return try await serve(pass, selective: selective, alongside: alongside, body)
+        } catch let error where Self.unpackEverything(after: error) {
+            logger.warning("replay with only one library unpacked did not work; unpacking the whole base backup and replaying again",
+                           metadata: ["reason": "\(oneLine(error))"])
+            return try await serve(pass, selective: nil, alongside: alongside, body)
+        }
+    }
+
+    /// Whether a pass with one library unpacked failed in a way that a pass with everything may not.
+    static func unpackEverything(after error: any Error) -> Bool {
+        error is UnpackEverything || (error as? ArchiveError)?.code == .scratchStopped
+    }
+
+    /// What one pass of ``serve(_:selective:alongside:_:)`` replays.
+    struct ReplayPass: Sendable {
+        let base: StoredBaseBackup
+        let needed: [WalFile]
+        let rest: [WalFile]
+        let binaries: String
+        let time: Date
+        let purpose: String
+    }
+
+    /// One pass: checks the disk, makes the scratch server, replays, runs `body`, removes the server.
+    private func serve<T: Sendable>(_ pass: ReplayPass, selective: SelectiveUnpack?, alongside: (@Sendable () async throws -> Void)?,
+                                    _ body: (ScratchCluster, ScratchRemoval, SelectiveUnpack?) async throws -> T) async throws -> T {
+        let (base, needed, rest, time) = (pass.base, pass.needed, pass.rest, pass.time)
+        try requireSpace(for: base, selective: selective, staged: needed)
         await ScratchCluster.removeAbandoned(in: layout)
-        let (scratch, lock) = try ScratchCluster.create(in: layout, binaries: binaries)
+        let (scratch, lock) = try ScratchCluster.create(in: layout, binaries: pass.binaries)
         defer {
             lock?.release()
             unlink(scratch.root + ".lock")
         }
-        logger.info("\(purpose)", metadata: [
+        var metadata: Logger.Metadata = [
             "at": "\(UndoWindow.text(time))", "base": "\(base.name)", "segments": "\(needed.count)", LogKey.path: "\(scratch.root)",
-        ])
+        ]
+        if let selective { metadata["zero_filled_libraries"] = "\(selective.zeroed.count)" }
+        logger.info("\(pass.purpose)", metadata: metadata)
         let removal = ScratchRemoval(scratch)
         do {
             let started = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let alongside { group.addTask { try await alongside() } }
-                group.addTask { try await replay(base, needed, rest: rest, into: scratch, target: time) }
+                group.addTask { try await replay(base, needed, rest: rest, into: scratch, target: time, selective: selective) }
                 // Not waitForAll(): it lets the others run on after one fails; throwing from here cancels them.
                 while try await group.next() != nil {}
             }
             logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
-            let result = try await body(scratch, removal)
+            let result = try await body(scratch, removal, selective)
             let removing = ContinuousClock.now
             await removal.finish()
             logger.debug("restore phase", metadata: ["phase": "remove (after the copy)", LogKey.seconds: "\(Self.seconds(ContinuousClock.now - removing))"])
@@ -122,6 +177,17 @@ public struct PointInTimeRestore: Sendable {
             // Not cancellable: it is the clean-up of an interrupted restore.
             await removal.finish()
             throw error
+        }
+    }
+
+    /// Refuses (one line) when the scratch server would leave BACKUP_DIR short of space (``ScratchSpace``).
+    private func requireSpace(for base: StoredBaseBackup, selective: SelectiveUnpack?, staged: [WalFile]) throws {
+        guard let data = FileManager.default.contents(atPath: base.path + "/backup_manifest"),
+              let space = ScratchSpace.estimate(backupManifest: data, base: base.manifest, selective: selective, staged: staged),
+              let free = ScratchSpace.free(at: layout.root) else { return }
+        let library = selective.flatMap { selective in base.manifest.databaseOIDs?.first { $0.value == selective.kept }?.key }
+        if let refusal = space.refusal(available: free.available, capacity: free.capacity, directory: layout.root, library: library) {
+            throw ArchiveError(.scratch, refusal)
         }
     }
 
@@ -162,6 +228,12 @@ public struct PointInTimeRestore: Sendable {
         try await LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo").run(
             job: job, into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))", created: true, dumped: dumped)
     }
+}
+
+/// Thrown by a pass with one library unpacked when the library at TIME is not the one unpacked.
+struct UnpackEverything: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { reason }
 }
 
 /// Removes a ``ScratchCluster`` once, started early by whoever no longer needs it (the copy,

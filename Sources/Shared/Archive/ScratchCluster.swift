@@ -81,11 +81,22 @@ public struct ScratchCluster: Sendable {
     }
 
     /// Unpacks `base.tar.*` and `pg_wal.tar.*` of `base` (zstd, gzip or plain tar, see
-    /// ``BaseBackupCompression``) and gives the files to the server's account.
-    public func unpack(_ base: StoredBaseBackup, tools: PostgresTools = PostgresTools()) async throws {
-        guard try await Self.extract(base.path, "base", into: dataDirectory, tools: tools) else {
+    /// ``BaseBackupCompression``) and gives the files to the server's account. With `selective`,
+    /// the other libraries' relation files are left out of the unpack and made as sparse files of
+    /// their size instead (``SelectiveUnpack``), from the base backup's `backup_manifest`.
+    public func unpack(_ base: StoredBaseBackup, selective: SelectiveUnpack? = nil, tools: PostgresTools = PostgresTools()) async throws {
+        var zeroFilled: [(path: String, size: Int64)] = []
+        if let selective {
+            guard let data = FileManager.default.contents(atPath: base.path + "/backup_manifest"),
+                  let files = SelectiveUnpack.files(fromBackupManifest: data) else {
+                throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has no readable backup_manifest")
+            }
+            zeroFilled = files.filter { selective.isZeroed($0.path) }
+        }
+        guard try await Self.extract(base.path, "base", into: dataDirectory, excluding: selective?.tarExclusions ?? [], tools: tools) else {
             throw ArchiveError(.badBaseBackup, "the base backup \(base.path) holds no base.tar, base.tar.gz or base.tar.zst")
         }
+        for file in zeroFilled { try makeZeroFilled(file.path, size: file.size) }
         let pgWal = dataDirectory + "/pg_wal"
         try FileManager.default.createDirectory(atPath: pgWal, withIntermediateDirectories: true)
         _ = try await Self.extract(base.path, "pg_wal", into: pgWal, tools: tools)
@@ -93,13 +104,26 @@ public struct ScratchCluster: Sendable {
         chmod(dataDirectory, 0o700)
     }
 
+    /// A sparse file of `size` bytes, all zeros, at `path` in the data directory (its folder was unpacked).
+    private func makeZeroFilled(_ path: String, size: Int64) throws {
+        let target = dataDirectory + "/" + path
+        let descriptor = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ArchiveError(.scratch, "cannot make \(target): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard ftruncate(descriptor, off_t(size)) == 0 else {
+            throw ArchiveError(.scratch, "cannot size \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// `tar -xf folder/name.tar[.zst|.gz] -C directory`; false when there is no such file.
-    static func extract(_ folder: String, _ name: String, into directory: String, tools: PostgresTools) async throws -> Bool {
+    static func extract(_ folder: String, _ name: String, into directory: String, excluding exclusions: [String] = [], tools: PostgresTools) async throws -> Bool {
         guard let compression = BaseBackupCompression.allCases.first(where: { FileManager.default.fileExists(atPath: folder + "/" + name + $0.suffix) }) else {
             return false
         }
         let file = folder + "/" + name + compression.suffix
-        var arguments = ["-xf", file, "-C", directory]
+        var arguments = exclusions + ["-xf", file, "-C", directory]
         if compression == .zstd {
             guard let zstd = tools.find("zstd") else {
                 throw ArchiveError(.badBaseBackup, "\(file) is zstd-compressed, but no zstd program was found on PATH; install zstd (the agent's image has it)")
@@ -131,7 +155,14 @@ public struct ScratchCluster: Sendable {
             _ = try await ChildProcess("/bin/cp", ["--"] + batch + [incoming + "/"]).output()
         }
         for file in files where (file.path as NSString).lastPathComponent != file.segment.name {
-            _ = try await ChildProcess("/bin/cp", ["--", file.path, incoming + "/" + file.segment.name]).output()
+            do {
+                _ = try await ChildProcess("/bin/cp", ["--", file.path, incoming + "/" + file.segment.name]).output()
+            } catch where file.isPartial && file.path.hasSuffix(".partial") {
+                // The receiver finished the segment meanwhile and renamed it to its final name.
+                let complete = String(file.path.dropLast(".partial".count))
+                guard access(complete, F_OK) == 0 else { throw error }
+                _ = try await ChildProcess("/bin/cp", ["--", complete, incoming + "/" + file.segment.name]).output()
+            }
         }
         for file in files.sorted(by: { $0.segment < $1.segment }) {
             let copy = incoming + "/" + file.segment.name
@@ -180,7 +211,8 @@ public struct ScratchCluster: Sendable {
     /// Writes the recovery settings (last in `postgresql.auto.conf`, so they win) and a
     /// `pg_hba.conf` that admits only the socket. Standby mode: the server pauses at `target` or
     /// waits for more WAL at the end of what is staged, never ends recovery (``ReplayStall``).
-    public func configure(target: Date) throws {
+    /// With `zeroFilled` (``SelectiveUnpack``), invalid pages are warnings (`ignore_invalid_pages`).
+    public func configure(target: Date, zeroFilled: Bool = false) throws {
         let manager = FileManager.default
         for name in ["recovery.signal", "postmaster.pid", "postmaster.opts"] { try? manager.removeItem(atPath: dataDirectory + "/" + name) }
         for name in ["postgresql.conf", "pg_ident.conf"] where !manager.fileExists(atPath: dataDirectory + "/" + name) {
@@ -210,7 +242,7 @@ public struct ScratchCluster: Sendable {
             // More staged WAL is taken, and the end of the WAL seen (``ReplayStall``), within 0.1 s.
             "wal_retrieve_retry_interval = '100ms'",
             "recovery_target_time = \(ConfigFileText.quote(RestoreTime.postgresText(target)))", "recovery_target_action = 'pause'",
-        ]
+        ] + (zeroFilled ? ["ignore_invalid_pages = on"] : [])
         try appendToAutoConf("\n# laterbase restore --at\n" + lines.joined(separator: "\n") + "\n")
     }
 

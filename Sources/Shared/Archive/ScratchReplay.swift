@@ -14,7 +14,9 @@ extension PointInTimeRestore {
     /// replayed and `target` (the archive reaches `target`, ``UndoWindow``): that state is the
     /// state at `target`. Waiting anywhere else means a segment in the middle is missing or
     /// damaged, and the restore fails rather than give an older state.
-    func replay(_ base: StoredBaseBackup, _ wal: [WalFile], rest: [WalFile] = [], into scratch: ScratchCluster, target: Date) async throws {
+    /// With `selective`, only one library is unpacked (``SelectiveUnpack``).
+    func replay(_ base: StoredBaseBackup, _ wal: [WalFile], rest: [WalFile] = [], into scratch: ScratchCluster, target: Date,
+                selective: SelectiveUnpack? = nil) async throws {
         var mark = ContinuousClock.now
         func phase(_ name: String) {
             let now = ContinuousClock.now
@@ -23,7 +25,7 @@ extension PointInTimeRestore {
         }
         // tar (inflate and writes) and the copies of the WAL overlap.
         let started = ContinuousClock.now
-        async let unpacked: Duration = { try await scratch.unpack(base, tools: job.tools); return ContinuousClock.now - started }()
+        async let unpacked: Duration = { try await scratch.unpack(base, selective: selective, tools: job.tools); return ContinuousClock.now - started }()
         do {
             try await scratch.stage(wal)
             try scratch.stageHistory(from: layout)
@@ -36,7 +38,7 @@ extension PointInTimeRestore {
         logger.debug("restore phase", metadata: ["phase": "of which unpack", LogKey.seconds: "\(Self.seconds(unpacking))"])
         logger.debug("restore phase", metadata: ["phase": "of which stage", LogKey.seconds: "\(Self.seconds(staged))"])
         phase("unpack and stage")
-        try scratch.configure(target: target)
+        try scratch.configure(target: target, zeroFilled: selective != nil)
         let pending = PendingWal(rest, logger: logger)
         // One deadline for the starts and the replay.
         let deadline = ContinuousClock.now + .seconds(replayTimeoutSeconds)
@@ -47,8 +49,11 @@ extension PointInTimeRestore {
                 phase("start (consistent)")
                 try await waitForTarget(scratch, archive: wal + rest, pending: pending, deadline: deadline)
                 phase("replay")
+                if let elsewhere = selective?.invalidPagesElsewhere(inLog: scratch.log), !elsewhere.isEmpty {
+                    throw UnpackEverything(reason: "replay met invalid pages outside the zero-filled libraries (\(elsewhere.prefix(3).joined(separator: ", ")))")
+                }
                 return
-            } catch let error as ArchiveError where error.code == .replay {
+            } catch let error as ArchiveError where error.code == .replay || error.code == .scratchStopped {
                 // The Resolve server had (or got, after the base backup) a setting higher than the
                 // scratch server's: PostgreSQL stopped or paused replay; start it with that value.
                 let raises = settings.raises(inLog: scratch.log)
@@ -99,12 +104,12 @@ extension PointInTimeRestore {
             if ContinuousClock.now >= deadline {
                 throw ArchiveError(.replay, "the scratch server did not become consistent within \(replayTimeoutSeconds) s; the scratch server was removed")
             }
-            throw ArchiveError(.replay, "the scratch server did not start: \(scratch.logTail())")
+            throw ArchiveError(.scratchStopped, "the scratch server did not start: \(scratch.logTail())")
         }
     }
 
     /// Polls until replay paused at the target, or stopped at the end of the archive (see
-    /// ``replay(_:_:rest:into:target:)``), until `deadline`. A scratch server that cannot be
+    /// ``replay(_:_:rest:into:target:selective:)``), until `deadline`. A scratch server that cannot be
     /// queried for ``unreachableLimit`` while it runs fails the restore with libpq's reason.
     /// - Parameter archive: the archive's unbroken run from the base backup on.
     private func waitForTarget(_ scratch: ScratchCluster, archive: [WalFile], pending: PendingWal, deadline: ContinuousClock.Instant) async throws {
@@ -115,7 +120,7 @@ extension PointInTimeRestore {
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
             guard scratch.isRunning() else {
-                throw ArchiveError(.replay, "the scratch server stopped during replay: \(scratch.logTail())")
+                throw ArchiveError(.scratchStopped, "the scratch server stopped during replay: \(scratch.logTail())")
             }
             let state: [String?]?
             do {
@@ -182,7 +187,7 @@ extension PointInTimeRestore {
     /// before/after …"). PostgreSQL 14+ also pauses when a setting replayed from the primary
     /// (max_connections, max_worker_processes, …) is higher than the scratch server's
     /// (``HotStandbySettings``): dumping then would give an older library. The error this
-    /// throws makes ``replay(_:_:rest:into:target:)`` restart the server with that setting, or
+    /// throws makes ``replay(_:_:rest:into:target:selective:)`` restart the server with that setting, or
     /// reaches the user when there is none to raise.
     static func requireTargetReached(_ scratch: ScratchCluster) throws {
         let log = scratch.log

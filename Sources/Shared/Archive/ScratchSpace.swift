@@ -1,0 +1,48 @@
+import Foundation
+
+/// The disk the scratch server of `restore --at` needs in BACKUP_DIR, checked before anything is
+/// unpacked: a scratch server that fills the disk would also stop the hourly dumps and the WAL
+/// archive (and so make the Resolve server keep WAL for the archive's slot).
+struct ScratchSpace: Sendable, Equatable {
+    /// What the unpacked base backup holds (zero-filled libraries count nothing: their files are sparse).
+    var unpacked: Int64
+    /// The WAL in the base backup's `pg_wal.tar` and the archive segments staged beside it.
+    var wal: Int64
+
+    var required: Int64 { unpacked + wal }
+
+    /// From the base backup's `backup_manifest` (the data files), its WAL range and the segments
+    /// to stage. Nil when the manifest cannot be read. Pure.
+    static func estimate(backupManifest data: Data, base: BaseBackupManifest, selective: SelectiveUnpack?, staged: [WalFile]) -> ScratchSpace? {
+        guard let files = SelectiveUnpack.files(fromBackupManifest: data) else { return nil }
+        let unpacked = files.reduce(Int64(0)) { total, file in selective?.isZeroed(file.path) == true ? total : total + file.size }
+        var baseWal = Int64(0)
+        if let start = LSN.parse(base.startLSN), let end = LSN.parse(base.endLSN), base.walSegmentSize > 0, end >= start {
+            baseWal = Int64((end / base.walSegmentSize - start / base.walSegmentSize + 1) * base.walSegmentSize)
+        }
+        return ScratchSpace(unpacked: unpacked, wal: baseWal + staged.reduce(0) { $0 + $1.bytes })
+    }
+
+    /// What stays free beside the scratch server, for the dumps and the WAL archive meanwhile:
+    /// a tenth of the file system, at most 1 GiB. Pure.
+    static func reserve(capacity: Int64) -> Int64 { min(capacity / 10, 1 << 30) }
+
+    /// The refusal when `available` (free to this process) minus ``required`` leaves less than
+    /// the reserve; nil when it fits. Pure.
+    func refusal(available: Int64, capacity: Int64, directory: String, library: String?) -> String? {
+        let reserve = Self.reserve(capacity: capacity)
+        guard available - required < reserve else { return nil }
+        let what = library.map { "the library \($0) unpacked with the system databases" } ?? "the whole base backup unpacked"
+        return "restore --at needs \(Self.text(required)) free in \(directory) for its scratch server (\(what): \(Self.text(unpacked)); WAL: \(Self.text(wal))) and keeps \(Self.text(reserve)) free for the backups meanwhile, but only \(Self.text(available)) is free; free space in BACKUP_DIR (prune old backups) and run it again"
+    }
+
+    /// Free and total bytes of the file system holding `path` (statvfs), nil when unknown.
+    static func free(at path: String) -> (available: Int64, capacity: Int64)? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        let block = Int64(info.f_frsize)
+        return (Int64(info.f_bavail) * block, Int64(info.f_blocks) * block)
+    }
+
+    static func text(_ bytes: Int64) -> String { StandbyStatusReport.formatBytes(bytes) }
+}
