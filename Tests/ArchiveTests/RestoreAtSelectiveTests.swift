@@ -1,5 +1,6 @@
 import Foundation
 import LaterbaseTestSupport
+import Logging
 import Shared
 import Testing
 
@@ -60,6 +61,52 @@ struct RestoreAtSelectiveTests {
             #expect(takes.rows.first == ["6666", "20000", "700", "1250025000"], "\(takes.rows)")
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
             #expect(await archive.stop(agent) == 0)
+        }
+    }
+
+    @Test("the unpack itself: the other libraries' relation files sparse (no blocks) and of their size, their PG_VERSION real, the restored library whole; the manifest holds the OIDs and full_page_writes")
+    func unpackedFiles() async throws {
+        try await ArchiveHarness.with(settings: Self.fullPageWrites) { cluster, archive in
+            try await Self.addLibraries(cluster)
+            let primary = PrimarySettings(host: "127.0.0.1", port: cluster.port, user: "postgres", password: cluster.password, sslMode: "disable")
+            let base = try await BaseBackupJob(primary: primary, layout: archive.layout, logger: Logger(label: "test")).run()
+            let rows = try await cluster.query("SELECT datname, oid FROM pg_database WHERE datallowconn AND NOT datistemplate").rows
+            let expected = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] ?? "", UInt32($0[1] ?? "") ?? 0) })
+            #expect(base.manifest.databaseOIDs == expected)
+            #expect(base.manifest.fullPageWrites == true)
+            let plan = try #require(SelectiveUnpack.plan(base.manifest, keeping: "Resolve"))
+            #expect(plan.zeroed == [expected["Other"] ?? 0, expected["Third"] ?? 0])
+
+            let (scratch, lock) = try ScratchCluster.create(in: archive.layout, binaries: "")
+            defer {
+                lock?.release()
+                unlink(scratch.root + ".lock")
+            }
+            try await scratch.unpack(base, selective: plan)
+            let manifest = try Data(contentsOf: URL(fileURLWithPath: base.path + "/backup_manifest"))
+            let files = try #require(SelectiveUnpack.files(fromBackupManifest: manifest))
+            var zeroFilled = (files: 0, bytes: Int64(0))
+            var whole = (files: 0, blocks: Int64(0))
+            for file in files {
+                var info = stat()
+                guard stat(scratch.dataDirectory + "/" + file.path, &info) == 0 else {
+                    Issue.record("\(file.path) was not unpacked")
+                    continue
+                }
+                #expect(Int64(info.st_size) == file.size, "\(file.path)")
+                if plan.isZeroed(file.path) {
+                    #expect(info.st_blocks == 0, "\(file.path) should be sparse: \(info.st_blocks) blocks")
+                    zeroFilled = (zeroFilled.files + 1, zeroFilled.bytes + file.size)
+                } else if file.path.hasPrefix("base/\(plan.kept)/"), file.size > 0 {
+                    whole = (whole.files + 1, whole.blocks + Int64(info.st_blocks))
+                }
+            }
+            #expect(zeroFilled.files > 100 && zeroFilled.bytes > 4_000_000, "\(zeroFilled)")
+            #expect(whole.files > 100 && whole.blocks > 0, "\(whole)")
+            let version = try String(contentsOfFile: scratch.dataDirectory + "/base/\(expected["Other"] ?? 0)/PG_VERSION", encoding: .utf8)
+            #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == String(try await cluster.majorVersion()))
+            await scratch.remove()
+            #expect(archive.scratchLeftovers.filter { !$0.hasSuffix(".lock") }.isEmpty)
         }
     }
 

@@ -120,7 +120,7 @@ public struct PointInTimeRestore: Sendable {
         }
         do {
             return try await serve(pass, selective: selective, alongside: alongside, body)
-        } catch let error where Self.unpackEverything(after: error) {
+        } catch let error where Self.unpackEverything(after: error) && !Task.isCancelled {
             logger.warning("replay with only one library unpacked did not work; unpacking the whole base backup and replaying again",
                            metadata: ["reason": "\(oneLine(error))"])
             return try await serve(pass, selective: nil, alongside: alongside, body)
@@ -146,8 +146,9 @@ public struct PointInTimeRestore: Sendable {
     private func serve<T: Sendable>(_ pass: ReplayPass, selective: SelectiveUnpack?, alongside: (@Sendable () async throws -> Void)?,
                                     _ body: (ScratchCluster, ScratchRemoval, SelectiveUnpack?) async throws -> T) async throws -> T {
         let (base, needed, rest, time) = (pass.base, pass.needed, pass.rest, pass.time)
-        try requireSpace(for: base, selective: selective, staged: needed)
+        // First: a folder left by a killed restore would count against the space.
         await ScratchCluster.removeAbandoned(in: layout)
+        try requireSpace(for: base, selective: selective, staged: needed)
         let (scratch, lock) = try ScratchCluster.create(in: layout, binaries: pass.binaries)
         defer {
             lock?.release()

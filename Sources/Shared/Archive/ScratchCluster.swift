@@ -232,8 +232,9 @@ public struct ScratchCluster: Sendable {
             "hba_file = \(ConfigFileText.quote(dataDirectory + "/pg_hba.conf"))", "ident_file = \(ConfigFileText.quote(dataDirectory + "/pg_ident.conf"))",
             "ssl = off", "archive_mode = off", "archive_command = ''", "hot_standby = on", "primary_conninfo = ''", "primary_slot_name = ''",
             "shared_preload_libraries = ''", "logging_collector = off",
-            // The log is read for PostgreSQL's own words ("recovery stopping", ``HotStandbySettings``).
-            "lc_messages = 'C'",
+            // The log is read for PostgreSQL's own words ("recovery stopping", ``HotStandbySettings``,
+            // ``SelectiveUnpack``'s invalid-page warnings), whatever the Resolve server's configuration says.
+            "lc_messages = 'C'", "log_min_messages = 'warning'",
             // A throwaway server: no fsync, no restartpoints, enough buffers that replay and pg_dump
             // of a library of some hundred MB seldom write a page out (the primary's own
             // shared_buffers, copied with postgresql.conf, may not fit this host).
@@ -267,7 +268,7 @@ public struct ScratchCluster: Sendable {
     }
 
     /// The server log (a few lines: replay logs little), empty when there is none.
-    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+    var log: String { FileManager.default.contents(atPath: logFile).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 
     /// `pg_ctl start -w`: returns once the server accepts connections (consistent), or throws.
     public func start(timeoutSeconds: Int) async throws {

@@ -4,7 +4,8 @@ import Foundation
 /// unpacked: a scratch server that fills the disk would also stop the hourly dumps and the WAL
 /// archive (and so make the Resolve server keep WAL for the archive's slot).
 struct ScratchSpace: Sendable, Equatable {
-    /// What the unpacked base backup holds (zero-filled libraries count nothing: their files are sparse).
+    /// What the unpacked base backup holds. Zero-filled libraries count the WAL once more: their
+    /// files are sparse, but replay writes the full-page images of the pages it changes there.
     var unpacked: Int64
     /// The WAL in the base backup's `pg_wal.tar` and the archive segments staged beside it.
     var wal: Int64
@@ -15,12 +16,19 @@ struct ScratchSpace: Sendable, Equatable {
     /// to stage. Nil when the manifest cannot be read. Pure.
     static func estimate(backupManifest data: Data, base: BaseBackupManifest, selective: SelectiveUnpack?, staged: [WalFile]) -> ScratchSpace? {
         guard let files = SelectiveUnpack.files(fromBackupManifest: data) else { return nil }
-        let unpacked = files.reduce(Int64(0)) { total, file in selective?.isZeroed(file.path) == true ? total : total + file.size }
         var baseWal = Int64(0)
         if let start = LSN.parse(base.startLSN), let end = LSN.parse(base.endLSN), base.walSegmentSize > 0, end >= start {
             baseWal = Int64((end / base.walSegmentSize - start / base.walSegmentSize + 1) * base.walSegmentSize)
         }
-        return ScratchSpace(unpacked: unpacked, wal: baseWal + staged.reduce(0) { $0 + $1.bytes })
+        let wal = baseWal + staged.reduce(0) { $0 + $1.bytes }
+        var zeroFilled = Int64(0)
+        let unpacked = files.reduce(Int64(0)) { total, file in
+            guard selective?.isZeroed(file.path) == true else { return total + file.size }
+            zeroFilled += file.size
+            return total
+        }
+        // What replay may write into the zero-filled files: at most what they hold, at most the WAL.
+        return ScratchSpace(unpacked: unpacked + min(zeroFilled, wal), wal: wal)
     }
 
     /// What stays free beside the scratch server, for the dumps and the WAL archive meanwhile:
