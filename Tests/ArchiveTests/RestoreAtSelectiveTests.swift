@@ -24,12 +24,21 @@ struct RestoreAtSelectiveTests {
         try await cluster.execute("CREATE TABLE reels AS SELECT i AS id, md5(i::text) AS name FROM generate_series(1, 5000) i", database: "Third")
     }
 
-    @Test("restore --at of one library zero-fills the other two; changes to all three after the base backup replay; each library restores right")
-    func otherLibrariesZeroFilled() async throws {
-        try await ArchiveHarness.with(settings: Self.fullPageWrites) { cluster, archive in
-            try await Self.addLibraries(cluster)
+    /// Three libraries with full-page writes, `backup-agent run` archiving them from its first
+    /// base backup; the agent is stopped after `body` and must exit 0.
+    static func archivingThreeLibraries(_ body: (PostgresCluster, ArchiveHarness) async throws -> Void) async throws {
+        try await ArchiveHarness.with(settings: fullPageWrites) { cluster, archive in
+            try await addLibraries(cluster)
             let agent = try archive.startAgent()
             #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            try await body(cluster, archive)
+            #expect(await archive.stop(agent) == 0)
+        }
+    }
+
+    @Test("restore --at of one library zero-fills the other two; changes to all three after the base backup replay; each library restores right")
+    func otherLibrariesZeroFilled() async throws {
+        try await Self.archivingThreeLibraries { cluster, archive in
             // After the base backup: updates (full-page images), a VACUUM of changed pages and
             // one of a table untouched since the base backup (visibility records that carry no
             // image: invalid pages in a zero-filled library), a new table, a dropped table, in
@@ -60,7 +69,6 @@ struct RestoreAtSelectiveTests {
             let takes = try await cluster.query("SELECT count(*) FILTER (WHERE take = 2), count(*), (SELECT count(*) FROM cues), (SELECT sum(id) FROM stills) FROM shots", database: "Other one")
             #expect(takes.rows.first == ["6666", "20000", "700", "1250025000"], "\(takes.rows)")
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
-            #expect(await archive.stop(agent) == 0)
         }
     }
 
@@ -82,9 +90,9 @@ struct RestoreAtSelectiveTests {
                 lock?.release()
                 unlink(scratch.root + ".lock")
             }
-            try await scratch.unpack(base, selective: plan)
             let manifest = try Data(contentsOf: URL(fileURLWithPath: base.path + "/backup_manifest"))
             let files = try #require(SelectiveUnpack.files(fromBackupManifest: manifest))
+            try await scratch.unpack(base, selective: plan, files: files)
             var zeroFilled = (files: 0, bytes: Int64(0))
             var whole = (files: 0, blocks: Int64(0))
             for file in files {
@@ -112,10 +120,7 @@ struct RestoreAtSelectiveTests {
 
     @Test("a library renamed after the base backup (its name now another database's): noticed, everything unpacked, the right library restored")
     func renamedSinceBase() async throws {
-        try await ArchiveHarness.with(settings: Self.fullPageWrites) { cluster, archive in
-            try await Self.addLibraries(cluster)
-            let agent = try archive.startAgent()
-            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+        try await Self.archivingThreeLibraries { cluster, archive in
             let timeline = try await archive.addTimeline("Renamed", items: 3)
             // "Other" is now what was "Resolve": a pass that kept the base backup's "Other" would dump the wrong one.
             try await cluster.execute(#"ALTER DATABASE "Other" RENAME TO "Other before""#)
@@ -130,7 +135,6 @@ struct RestoreAtSelectiveTests {
             #expect(result.stdout.contains("renamed or made again since"), "\(result.stdout)")
             #expect(try await archive.clips(timeline, in: "Other then") == 3)
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
-            #expect(await archive.stop(agent) == 0)
         }
     }
 

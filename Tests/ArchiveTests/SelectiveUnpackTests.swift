@@ -43,13 +43,15 @@ struct SelectiveUnpackTests {
         let segment = WalSegment(timeline: 1, number: 3, segmentSize: 16 << 20)
         let staged = [WalFile(fileName: segment.name, path: "/w/" + segment.name, segment: segment, isPartial: false, modified: Date(), bytes: 16 << 20)]
         let plan = SelectiveUnpack(kept: 16384, zeroed: [16385])
-        let one = try #require(ScratchSpace.estimate(backupManifest: data, base: Self.manifest(nil), selective: plan, staged: staged))
+        let files = try #require(SelectiveUnpack.files(fromBackupManifest: data))
+        #expect(files.count == 5)
+        let one = ScratchSpace.estimate(files: files, base: Self.manifest(nil), selective: plan, staged: staged)
         // Replay may write into the zero-filled files: counted up to the WAL's size (48 MB), not their 100.5 MB.
         #expect(one.unpacked == 1203 + 3 * (16 << 20))
         #expect(one.wal == 3 * (16 << 20))  // segments 2 and 3 of the base backup, and the one staged
-        let all = try #require(ScratchSpace.estimate(backupManifest: data, base: Self.manifest(nil), selective: nil, staged: []))
+        let all = ScratchSpace.estimate(files: files, base: Self.manifest(nil), selective: nil, staged: [])
         #expect(all.unpacked == 1203 + 500000 + 104857600)
-        #expect(ScratchSpace.estimate(backupManifest: Data("{}".utf8), base: Self.manifest(nil), selective: nil, staged: []) == nil)
+        #expect(SelectiveUnpack.files(fromBackupManifest: Data("{}".utf8)) == nil)
 
         #expect(ScratchSpace.reserve(capacity: 100 << 30) == 1 << 30)
         #expect(ScratchSpace.reserve(capacity: 400 << 20) == 40 << 20)

@@ -34,7 +34,8 @@ public struct BaseBackupJob: Sendable {
             let rows = try connection.query("SELECT datname, oid FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows
             let oids = Dictionary(rows.compactMap { row in row[0].flatMap { name in row[1].flatMap(UInt32.init).map { (name, $0) } } }) { first, _ in first }
             let fullPageWrites = try connection.query("SHOW full_page_writes").scalar == "on"
-            return (size ?? 16 * 1024 * 1024, version, connection.serverVersionNumber, rows.compactMap { $0[0] }, oids, fullPageWrites)
+            return (segmentSize: size ?? 16 * 1024 * 1024, version: version, versionNumber: connection.serverVersionNumber,
+                    databases: rows.compactMap { $0[0] }, oids: oids, fullPageWrites: fullPageWrites)
         }
         let name = ArchiveLayout.baseName(at: now)
         let temporary = layout.baseDirectory + "/" + ArchiveLayout.temporaryPrefix + name
@@ -61,8 +62,9 @@ public struct BaseBackupJob: Sendable {
                 total + (((try? manager.attributesOfItem(atPath: temporary + "/" + file))?[.size] as? NSNumber)?.int64Value ?? 0)
             }
             let manifest = BaseBackupManifest(startLSN: range.start, endLSN: range.end, timeline: range.timeline, startedAt: now,
-                                              finishedAt: Date(), walSegmentSize: facts.0, serverVersionNumber: facts.2,
-                                              serverVersion: facts.1, databases: facts.3, databaseOIDs: facts.4, fullPageWrites: facts.5, bytes: bytes, sourceHost: "\(primary.host):\(primary.port)")
+                                              finishedAt: Date(), walSegmentSize: facts.segmentSize, serverVersionNumber: facts.versionNumber,
+                                              serverVersion: facts.version, databases: facts.databases, databaseOIDs: facts.oids,
+                                              fullPageWrites: facts.fullPageWrites, bytes: bytes, sourceHost: "\(primary.host):\(primary.port)")
             try SecureFile.writeAtomically(try JSONCoding.encoder.encode(manifest), to: temporary + "/" + ArchiveLayout.manifestName, mode: 0o600)
             guard rename(temporary, final) == 0 else { throw ArchiveError(.baseBackupFailed, "cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))") }
             SecureFile.syncDirectory(of: final)

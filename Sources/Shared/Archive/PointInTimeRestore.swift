@@ -114,7 +114,7 @@ public struct PointInTimeRestore: Sendable {
         // The rest of the unbroken run, for when the files chosen by their times do not reach TIME.
         let rest = Array(Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: .distantFuture).dropFirst(needed.count))
         let binaries = try await ServerPrograms.directory(major: major, tools: job.tools)
-        let pass = ReplayPass(base: base, needed: needed, rest: rest, binaries: binaries, time: time, purpose: purpose)
+        let pass = ReplayPass(base: base, needed: needed, rest: rest, binaries: binaries, time: time, purpose: purpose, library: library)
         guard let library, let selective = SelectiveUnpack.plan(base.manifest, keeping: library) else {
             return try await serve(pass, selective: nil, alongside: alongside, body)
         }
@@ -140,6 +140,7 @@ public struct PointInTimeRestore: Sendable {
         let binaries: String
         let time: Date
         let purpose: String
+        let library: String?
     }
 
     /// One pass: checks the disk, makes the scratch server, replays, runs `body`, removes the server.
@@ -148,7 +149,12 @@ public struct PointInTimeRestore: Sendable {
         let (base, needed, rest, time) = (pass.base, pass.needed, pass.rest, pass.time)
         // First: a folder left by a killed restore would count against the space.
         await ScratchCluster.removeAbandoned(in: layout)
-        try requireSpace(for: base, selective: selective, staged: needed)
+        // Read once: for the space and for the zero-filled files.
+        let files = FileManager.default.contents(atPath: base.path + "/backup_manifest").flatMap(SelectiveUnpack.files(fromBackupManifest:))
+        if selective != nil && files == nil {
+            throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has no readable backup_manifest")
+        }
+        try requireSpace(files: files, for: base, library: selective.flatMap { _ in pass.library }, selective: selective, staged: needed)
         let (scratch, lock) = try ScratchCluster.create(in: layout, binaries: pass.binaries)
         defer {
             lock?.release()
@@ -164,7 +170,7 @@ public struct PointInTimeRestore: Sendable {
             let started = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let alongside { group.addTask { try await alongside() } }
-                group.addTask { try await replay(base, needed, rest: rest, into: scratch, target: time, selective: selective) }
+                group.addTask { try await replay(base, needed, rest: rest, into: scratch, target: time, selective: selective, files: files ?? []) }
                 // Not waitForAll(): it lets the others run on after one fails; throwing from here cancels them.
                 while try await group.next() != nil {}
             }
@@ -182,11 +188,11 @@ public struct PointInTimeRestore: Sendable {
     }
 
     /// Refuses (one line) when the scratch server would leave BACKUP_DIR short of space (``ScratchSpace``).
-    private func requireSpace(for base: StoredBaseBackup, selective: SelectiveUnpack?, staged: [WalFile]) throws {
-        guard let data = FileManager.default.contents(atPath: base.path + "/backup_manifest"),
-              let space = ScratchSpace.estimate(backupManifest: data, base: base.manifest, selective: selective, staged: staged),
-              let free = ScratchSpace.free(at: layout.root) else { return }
-        let library = selective.flatMap { selective in base.manifest.databaseOIDs?.first { $0.value == selective.kept }?.key }
+    /// - Parameter files: the base backup's `backup_manifest` (no check without it); `library`: the one unpacked, if only one is.
+    private func requireSpace(files: [(path: String, size: Int64)]?, for base: StoredBaseBackup, library: String?, selective: SelectiveUnpack?,
+                              staged: [WalFile]) throws {
+        guard let files, let free = ScratchSpace.free(at: layout.root) else { return }
+        let space = ScratchSpace.estimate(files: files, base: base.manifest, selective: selective, staged: staged)
         if let refusal = space.refusal(available: free.available, capacity: free.capacity, directory: layout.root, library: library) {
             throw ArchiveError(.scratch, refusal)
         }

@@ -83,16 +83,10 @@ public struct ScratchCluster: Sendable {
     /// Unpacks `base.tar.*` and `pg_wal.tar.*` of `base` (zstd, gzip or plain tar, see
     /// ``BaseBackupCompression``) and gives the files to the server's account. With `selective`,
     /// the other libraries' relation files are left out of the unpack and made as sparse files of
-    /// their size instead (``SelectiveUnpack``), from the base backup's `backup_manifest`.
-    public func unpack(_ base: StoredBaseBackup, selective: SelectiveUnpack? = nil, tools: PostgresTools = PostgresTools()) async throws {
-        var zeroFilled: [(path: String, size: Int64)] = []
-        if let selective {
-            guard let data = FileManager.default.contents(atPath: base.path + "/backup_manifest"),
-                  let files = SelectiveUnpack.files(fromBackupManifest: data) else {
-                throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has no readable backup_manifest")
-            }
-            zeroFilled = files.filter { selective.isZeroed($0.path) }
-        }
+    /// their size instead (``SelectiveUnpack``), from `files`: the base backup's `backup_manifest`.
+    public func unpack(_ base: StoredBaseBackup, selective: SelectiveUnpack? = nil, files: [(path: String, size: Int64)] = [],
+                       tools: PostgresTools = PostgresTools()) async throws {
+        let zeroFilled = selective.map { selective in files.filter { selective.isZeroed($0.path) } } ?? []
         guard try await Self.extract(base.path, "base", into: dataDirectory, excluding: selective?.tarExclusions ?? [], tools: tools) else {
             throw ArchiveError(.badBaseBackup, "the base backup \(base.path) holds no base.tar, base.tar.gz or base.tar.zst")
         }

@@ -14,9 +14,10 @@ extension PointInTimeRestore {
     /// replayed and `target` (the archive reaches `target`, ``UndoWindow``): that state is the
     /// state at `target`. Waiting anywhere else means a segment in the middle is missing or
     /// damaged, and the restore fails rather than give an older state.
-    /// With `selective`, only one library is unpacked (``SelectiveUnpack``).
+    /// With `selective`, only one library is unpacked (``SelectiveUnpack``), the others made from
+    /// `files` (the base backup's `backup_manifest`).
     func replay(_ base: StoredBaseBackup, _ wal: [WalFile], rest: [WalFile] = [], into scratch: ScratchCluster, target: Date,
-                selective: SelectiveUnpack? = nil) async throws {
+                selective: SelectiveUnpack? = nil, files: [(path: String, size: Int64)] = []) async throws {
         var mark = ContinuousClock.now
         func phase(_ name: String) {
             let now = ContinuousClock.now
@@ -25,7 +26,7 @@ extension PointInTimeRestore {
         }
         // tar (inflate and writes) and the copies of the WAL overlap.
         let started = ContinuousClock.now
-        async let unpacked: Duration = { try await scratch.unpack(base, selective: selective, tools: job.tools); return ContinuousClock.now - started }()
+        async let unpacked: Duration = { try await scratch.unpack(base, selective: selective, files: files, tools: job.tools); return ContinuousClock.now - started }()
         do {
             try await scratch.stage(wal)
             try scratch.stageHistory(from: layout)
@@ -109,7 +110,7 @@ extension PointInTimeRestore {
     }
 
     /// Polls until replay paused at the target, or stopped at the end of the archive (see
-    /// ``replay(_:_:rest:into:target:selective:)``), until `deadline`. A scratch server that cannot be
+    /// ``replay(_:_:rest:into:target:selective:files:)``), until `deadline`. A scratch server that cannot be
     /// queried for ``unreachableLimit`` while it runs fails the restore with libpq's reason.
     /// - Parameter archive: the archive's unbroken run from the base backup on.
     private func waitForTarget(_ scratch: ScratchCluster, archive: [WalFile], pending: PendingWal, deadline: ContinuousClock.Instant) async throws {
@@ -187,7 +188,7 @@ extension PointInTimeRestore {
     /// before/after …"). PostgreSQL 14+ also pauses when a setting replayed from the primary
     /// (max_connections, max_worker_processes, …) is higher than the scratch server's
     /// (``HotStandbySettings``): dumping then would give an older library. The error this
-    /// throws makes ``replay(_:_:rest:into:target:selective:)`` restart the server with that setting, or
+    /// throws makes ``replay(_:_:rest:into:target:selective:files:)`` restart the server with that setting, or
     /// reaches the user when there is none to raise.
     static func requireTargetReached(_ scratch: ScratchCluster) throws {
         let log = scratch.log

@@ -12,20 +12,17 @@ struct ScratchSpace: Sendable, Equatable {
 
     var required: Int64 { unpacked + wal }
 
-    /// From the base backup's `backup_manifest` (the data files), its WAL range and the segments
-    /// to stage. Nil when the manifest cannot be read. Pure.
-    static func estimate(backupManifest data: Data, base: BaseBackupManifest, selective: SelectiveUnpack?, staged: [WalFile]) -> ScratchSpace? {
-        guard let files = SelectiveUnpack.files(fromBackupManifest: data) else { return nil }
+    /// From the base backup's `backup_manifest` (`files`: the data files), its WAL range and the
+    /// segments to stage. Pure.
+    static func estimate(files: [(path: String, size: Int64)], base: BaseBackupManifest, selective: SelectiveUnpack?, staged: [WalFile]) -> ScratchSpace {
         var baseWal = Int64(0)
         if let start = LSN.parse(base.startLSN), let end = LSN.parse(base.endLSN), base.walSegmentSize > 0, end >= start {
             baseWal = Int64((end / base.walSegmentSize - start / base.walSegmentSize + 1) * base.walSegmentSize)
         }
         let wal = baseWal + staged.reduce(0) { $0 + $1.bytes }
-        var zeroFilled = Int64(0)
-        let unpacked = files.reduce(Int64(0)) { total, file in
-            guard selective?.isZeroed(file.path) == true else { return total + file.size }
-            zeroFilled += file.size
-            return total
+        var (unpacked, zeroFilled) = (Int64(0), Int64(0))
+        for file in files {
+            if selective?.isZeroed(file.path) == true { zeroFilled += file.size } else { unpacked += file.size }
         }
         // What replay may write into the zero-filled files: at most what they hold, at most the WAL.
         return ScratchSpace(unpacked: unpacked + min(zeroFilled, wal), wal: wal)

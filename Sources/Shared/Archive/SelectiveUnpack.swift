@@ -56,9 +56,7 @@ public struct SelectiveUnpack: Sendable, Equatable {
         for line in log.split(whereSeparator: \.isNewline) where line.contains("WARNING:") && line.contains(" of relation ") {
             guard let match = line.firstMatch(of: /page \d+ of relation (\S+) (?:is uninitialized|does not exist)/) else { continue }
             let relation = String(match.1)
-            let parts = relation.split(separator: "/")
-            let zeroedFile = parts.count == 3 && parts[0] == "base" && UInt32(parts[1]).map(zeroed.contains) == true
-            if !zeroedFile && !found.contains(relation) { found.append(relation) }
+            if !isZeroed(relation) && !found.contains(relation) { found.append(relation) }
         }
         return found
     }
