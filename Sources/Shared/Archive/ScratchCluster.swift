@@ -232,7 +232,7 @@ public struct ScratchCluster: Sendable {
             // A throwaway server: no fsync, no restartpoints. 128MB of shared_buffers (the primary's own,
             // copied with postgresql.conf, may not fit this host): a page written out goes to the page
             // cache, where the unpacked file already is, while every buffer is fresh memory the kernel
-            // must zero on first touch; 512MB made restore --at of a 381 MB library 0.5-1.3 s slower.
+            // must zero on first touch; 512MB made restore --at of a 381 MB library 0.5-1.4 s slower.
             "fsync = off", "synchronous_commit = off", "max_wal_size = '64GB'", "checkpoint_timeout = '1d'",
             "shared_buffers = '128MB'", "huge_pages = 'try'", "maintenance_io_concurrency = 32", "log_destination = 'stderr'", "restore_command = \(ConfigFileText.quote(restore))",
             // More staged WAL is taken, and the end of the WAL seen (``ReplayStall``), within 0.1 s.
