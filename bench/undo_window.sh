@@ -3,13 +3,14 @@
 #   1. WAL archive bytes per idle minute and per minute of pgbench load
 #   2. RPO under pgbench load: now − the receiver's confirmed position (wal-receiver.json), p50/p99/max
 #   3. restore --db --at --as  vs  restore FILE --as of the library's dump taken after the load,
-#      both beside the running agent (its receiver streams the WAL both restores write)
+#      both beside the running agent (its receiver streams the WAL both restores write),
+#      PAIRS times (default 3) in alternating order, each pair's ratio and the median printed
 # on a throwaway primary on 127.0.0.1 holding a pgbench library (SCALE=25 ≈ 400 MB).
 #
 # OTHER_SCALE=S adds a second library "other" (pgbench -i -s S, idle during the load) beside it,
 # as on a facility's server with several libraries: restore --at unpacks only the one it restores.
 #
-# Usage: BIN=.build/debug/backup-agent SCALE=25 LOAD_SECONDS=60 [OTHER_SCALE=25] bash bench/undo_window.sh
+# Usage: BIN=.build/debug/backup-agent SCALE=25 LOAD_SECONDS=60 [OTHER_SCALE=25] [PAIRS=3] bash bench/undo_window.sh
 # Runs as root (servers as the postgres account) or as an ordinary user. Cleans up after itself.
 set -euo pipefail
 
@@ -112,15 +113,43 @@ FILE=$(ls "$BACKUPS/lib/"*.sql.gz | tail -1)
 bases=$(ls "$BACKUPS/.base" | grep -c . || true)
 "$BIN" run >> "$ROOT/agent.log" 2>&1 & AGENT_PID=$!
 until grep -q '"streaming"' "$BACKUPS/.laterbase/wal-receiver.json" 2>/dev/null && [ "$(stat -c %Y "$BACKUPS/.laterbase/wal-receiver.json")" -gt "$(date -d '-2 sec' +%s)" ]; do sleep 0.5; done
-t=$(date +%s.%N)
-LOG_LEVEL=debug "$BIN" restore --db lib --at "$AT" --as lib_at >"$ROOT/at.out" 2>"$ROOT/at.err" || { cat "$ROOT/at.err"; exit 1; }
-at_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")
-echo "restore --at phases: $(grep -Eo '(replay reached the target|library copied into the new database|phase=("[^"]+"|[^ ]+)).*seconds=[0-9.]+' "$ROOT/at.out" | sed -E 's/^phase=//; s/"//g; s/ seconds=/ /' | paste -sd';' -)"
-echo "restore --at unpacked: $(grep -q 'zero_filled_libraries' "$ROOT/at.out" && echo "lib and the system databases, other libraries zero-filled" || echo "the whole base backup")$(grep -q 'unpacking the whole base backup' "$ROOT/at.out" && echo ", then everything (second pass)" || true)"
-[ -n "${KEEP_LOG:-}" ] && cp "$ROOT/at.out" "$KEEP_LOG" && cp "$ROOT/at.err" "$KEEP_LOG.err"
-t=$(date +%s.%N)
-"$BIN" restore "$FILE" --as lib_plain >/dev/null 2>"$ROOT/plain.err" || { cat "$ROOT/plain.err"; exit 1; }
-plain_s=$(python3 -c "print(round($(date +%s.%N)-$t,1))")
+# PAIRS pairs (default 3), the order alternating (--at first in odd pairs), each restore after
+# a CHECKPOINT of the primary: the first restore after the load otherwise also pays the
+# primary's checkpoint of the load and of the previous restore, whichever kind it is.
+PAIRS=${PAIRS:-3}
+elapsed() { python3 -c "print(round($(date +%s.%N)-$1,1))"; }
+restore_at() {  # $1: pair
+  "${PSQL[@]}" -d postgres -c CHECKPOINT >/dev/null
+  local t; t=$(date +%s.%N)
+  LOG_LEVEL=debug "$BIN" restore --db lib --at "$AT" --as "lib_at$1" >"$ROOT/at$1.out" 2>"$ROOT/at$1.err" || { cat "$ROOT/at$1.err"; exit 1; }
+  elapsed "$t" > "$ROOT/at$1.s"
+}
+restore_plain() {
+  "${PSQL[@]}" -d postgres -c CHECKPOINT >/dev/null
+  local t; t=$(date +%s.%N)
+  "$BIN" restore "$FILE" --as "lib_plain$1" >/dev/null 2>"$ROOT/plain$1.err" || { cat "$ROOT/plain$1.err"; exit 1; }
+  elapsed "$t" > "$ROOT/plain$1.s"
+}
+for i in $(seq 1 "$PAIRS"); do
+  if [ $((i % 2)) = 1 ]; then restore_at "$i"; restore_plain "$i"; else restore_plain "$i"; restore_at "$i"; fi
+  [ "$i" = 1 ] && [ -n "${KEEP_LOG:-}" ] && cp "$ROOT/at1.out" "$KEEP_LOG" && cp "$ROOT/at1.err" "$KEEP_LOG.err"
+  phases=$(grep -Eo '(replay reached the target|library copied into the new database|phase=("[^"]+"|[^ ]+)).*seconds=[0-9.]+' "$ROOT/at$i.out" | sed -E 's/^phase=//; s/"//g; s/ seconds=/ /' | paste -sd';' -)
+  order=$([ $((i % 2)) = 1 ] && echo "--at first" || echo "plain first")
+  echo "pair $i ($order): restore --at $(cat "$ROOT/at$i.s") s; restore of the hourly dump $(cat "$ROOT/plain$i.s") s; ratio $(python3 -c "print(round($(cat "$ROOT/at$i.s")/$(cat "$ROOT/plain$i.s"),2))")"
+  echo "  restore --at phases: $phases"
+  # The rows before the drop: each pair restores the same state.
+  rows_at=$("${PSQL[@]}" -d "lib_at$i" -Atc 'SELECT count(*) FROM pgbench_history'); rows_plain=$("${PSQL[@]}" -d "lib_plain$i" -Atc 'SELECT count(*) FROM pgbench_history')
+  echo "  rows: lib_at $rows_at, lib_plain $rows_plain"
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE lib_at$i" -c "DROP DATABASE lib_plain$i" >/dev/null
+done
+echo "restore --at unpacked: $(grep -q 'zero_filled_libraries' "$ROOT/at1.out" && echo "lib and the system databases, other libraries zero-filled" || echo "the whole base backup")$(grep -q 'unpacking the whole base backup' "$ROOT/at1.out" && echo ", then everything (second pass)" || true)"
 [ "$(ls "$BACKUPS/.base" | grep -c . || true)" = "$bases" ] || { echo "the agent took another base backup during the measurement; run again"; exit 1; }
-echo "restore --at: $at_s s; restore of the hourly dump: $plain_s s; ratio $(python3 -c "print(round($at_s/$plain_s,2))")"
-echo "rows: lib_at $("${PSQL[@]}" -d lib_at -Atc 'SELECT count(*) FROM pgbench_history'), lib_plain $("${PSQL[@]}" -d lib_plain -Atc 'SELECT count(*) FROM pgbench_history')"
+python3 - "$ROOT" "$PAIRS" <<'PY2'
+import sys, statistics
+root, n = sys.argv[1], int(sys.argv[2])
+at = [float(open(f"{root}/at{i}.s").read()) for i in range(1, n + 1)]
+plain = [float(open(f"{root}/plain{i}.s").read()) for i in range(1, n + 1)]
+ratios = sorted(a / p for a, p in zip(at, plain))
+print(f"restore --at: median {statistics.median(at):.1f} s; restore of the hourly dump: median {statistics.median(plain):.1f} s; "
+      f"ratio of the medians {statistics.median(at) / statistics.median(plain):.2f}, ratios of the {n} pairs {', '.join(f'{r:.2f}' for r in ratios)}")
+PY2
