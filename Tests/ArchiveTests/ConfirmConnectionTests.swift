@@ -34,6 +34,37 @@ struct ConfirmConnectionTests {
         }
     }
 
+    @Test("a confirm session whose backend stops answering is replaced within 25 s (15 s bound); SIGTERM stops the agent within 5 s while a question hangs")
+    func stoppedBackend() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let agent = try archive.startAgent()
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            let first = try #require(try await confirmSessions(cluster).first.flatMap(Int32.init))
+            var stopped = [first]
+            defer { stopped.forEach { _ = kill($0, SIGCONT) } }
+            kill(first, SIGSTOP)
+            let before = ReceiverStatus.load(archive.layout)?.streamedUntil ?? .distantPast
+            let since = ContinuousClock.now
+            let replaced = await poll(timeout: .seconds(40)) {
+                guard let now = try? await confirmSessions(cluster), now.contains(where: { $0 != "\(first)" }) else { return false }
+                return (ReceiverStatus.load(archive.layout)?.streamedUntil ?? .distantPast) > before.addingTimeInterval(1)
+            }
+            print("measured: confirmations went on over a new session \(ContinuousClock.now - since) after its backend was stopped")
+            #expect(replaced, "\(archive.log)")
+            #expect(ContinuousClock.now - since < .seconds(25))
+
+            let second = try #require(try await confirmSessions(cluster).compactMap(Int32.init).first { $0 != first })
+            stopped.append(second)
+            kill(second, SIGSTOP)
+            try await Task.sleep(for: .seconds(2))  // a question is in flight, unanswered
+            let terminated = ContinuousClock.now
+            #expect(await archive.stop(agent) == 0, "\(archive.log)")
+            let elapsed = ContinuousClock.now - terminated
+            print("measured: the agent stopped \(elapsed) after SIGTERM with its confirm question unanswered")
+            #expect(elapsed < .seconds(5), "took \(elapsed)")
+        }
+    }
+
     @Test("a held connection that fails is replaced at once; an unreachable server gives nil")
     func replacedAtOnce() async throws {
         try await PostgresCluster.withCluster { cluster in

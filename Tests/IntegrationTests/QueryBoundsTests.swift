@@ -1,5 +1,6 @@
 import Foundation
 import LaterbaseTestSupport
+import Synchronization
 import Testing
 @testable import Shared
 
@@ -36,6 +37,59 @@ struct QueryBoundsTests {
                 let gone = try await poll(timeout: .seconds(10)) { try await cluster.sessions(application: "laterbase-cancel-test") == 0 }
                 #expect(gone, "the server still runs the cancelled session")
             }
+        }
+    }
+
+    @Test("a statement to a backend that cannot answer (stopped) fails 10 s after its statement_timeout, naming the bound; the server serves new sessions")
+    func stoppedBackend() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            var parameters = cluster.parameters()
+            parameters.statementTimeoutSeconds = 1
+            let started = Mutex<ContinuousClock.Instant?>(nil)
+            let error = await #expect(throws: PostgresError.self) {
+                try await PostgresConnection.withConnection(parameters) { connection in
+                    let pid = try #require(connection.query("SELECT pg_backend_pid()").scalar.flatMap(Int32.init))
+                    // The backend keeps its socket but never reads it: statement_timeout cannot fire.
+                    kill(pid, SIGSTOP)
+                    defer { kill(pid, SIGCONT) }
+                    started.withLock { $0 = .now }
+                    return try connection.query("SELECT 1")
+                }
+            }
+            let elapsed = ContinuousClock.now - (started.withLock { $0 } ?? .now)
+            print("measured: a statement to a stopped backend gave up after \(elapsed) (statement_timeout 1 s)")
+            #expect(elapsed >= .seconds(11) && elapsed < .seconds(20), "took \(elapsed)")
+            #expect(error?.kind == .unreachable)
+            #expect(error?.description.contains("no answer within 11 s (Laterbase's statement_timeout of 1 s + 10 s)") == true, "\(String(describing: error))")
+            let after = try await cluster.query("SELECT 2").scalar
+            #expect(after == "2")
+        }
+    }
+
+    @Test("cancelling a task whose backend cannot answer (stopped) returns within 5 s with CancellationError")
+    func cancelStoppedBackend() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            var parameters = cluster.parameters()
+            parameters.statementTimeoutSeconds = 600
+            let backend = Mutex<Int32?>(nil)
+            defer { if let pid = backend.withLock({ $0 }) { kill(pid, SIGCONT) } }
+            let task = Task { [parameters] in
+                try await PostgresConnection.withConnection(parameters) { connection in
+                    let pid = try #require(connection.query("SELECT pg_backend_pid()").scalar.flatMap(Int32.init))
+                    kill(pid, SIGSTOP)
+                    backend.withLock { $0 = pid }
+                    return try connection.query("SELECT 1").scalar
+                }
+            }
+            #expect(await poll(timeout: .seconds(20)) { backend.withLock { $0 } != nil })
+            try await Task.sleep(for: .milliseconds(300))
+            let cancelled = ContinuousClock.now
+            task.cancel()
+            let result = await task.result
+            let elapsed = ContinuousClock.now - cancelled
+            print("measured: cancel of a statement to a stopped backend returned after \(elapsed)")
+            #expect(elapsed < .seconds(5), "took \(elapsed)")
+            #expect(throws: CancellationError.self) { try result.get() }
         }
     }
 

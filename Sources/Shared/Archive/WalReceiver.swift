@@ -173,6 +173,8 @@ public struct WalReceiver: Service {
         var pending: [(asked: Date, lsn: UInt64)] = []
         var parameters = primary.connection(timeoutSeconds: 5)
         parameters.applicationName = Self.confirmApplicationName
+        // A question that takes more than 5 s is not answered in time to be of use: 15 s at most (``ResultPoller``).
+        parameters.statementTimeoutSeconds = 5
         let primaryConnection = HeldConnection(parameters)
         defer { primaryConnection.close() }
         while true {

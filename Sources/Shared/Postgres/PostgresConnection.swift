@@ -7,7 +7,9 @@ import Dispatch
 /// task cancellation into libpq's cancel request.
 ///
 /// Every session is bounded: the server gets `lock_timeout` and `statement_timeout` from
-/// ``ConnectionParameters`` at login, and connecting gives up after `connect_timeout`.
+/// ``ConnectionParameters`` at login, connecting gives up after `connect_timeout`, and waiting
+/// for an answer gives up (closing the connection) 10 s after the statement_timeout, also when
+/// the server cannot answer at all (``ResultPoller``).
 ///
 /// The handle is closed by ``close()`` or, at the latest, when the object is released: a
 /// connection never outlives the scope that opened it.
@@ -99,22 +101,41 @@ public final class PostgresConnection {
     }
 
     /// Runs one statement with `$1`-style parameters sent separately from the SQL text
-    /// (`PQexecParams`, text format). `nil` parameters are SQL NULL.
+    /// (`PQsendQueryParams`, text format). `nil` parameters are SQL NULL.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
-        let conn = try liveHandle()
         let values = CStringArray(parameters)
-        let result = PQexecParams(conn, sql, Int32(parameters.count), nil, values.pointers, nil, nil, 0)
-        return try consume(result)
+        return try run { PQsendQueryParams($0, sql, Int32(parameters.count), nil, values.pointers, nil, nil, 0) }
     }
 
-    /// Runs text through the simple query protocol (`PQexec`). Needed for replication
+    /// Runs text through the simple query protocol (`PQsendQuery`). Needed for replication
     /// commands such as `IDENTIFY_SYSTEM`, which the extended protocol does not carry.
     /// Returns the last result when `sql` holds several statements.
     @discardableResult
     public func simpleQuery(_ sql: String) throws(PostgresError) -> QueryResult {
+        try run { PQsendQuery($0, sql) }
+    }
+
+    /// Sends a statement and waits for its results with ``ResultPoller``: bounded by the session's
+    /// statement_timeout (plus a grace) and by a cancellation also when the server cannot
+    /// answer; a wait given up closes the connection at once, without waiting for the server.
+    private func run(_ send: (OpaquePointer) -> Int32) throws(PostgresError) -> QueryResult {
         let conn = try liveHandle()
-        return try consume(PQexec(conn, sql))
+        guard send(conn) == 1 else { return try consume(nil) }
+        let result: OpaquePointer?
+        do {
+            result = try ResultPoller(connection: conn, parameters: parameters, cancellation: cancellation).lastResult()
+        } catch {
+            abandon()
+            throw error.error
+        }
+        return try consume(result)
+    }
+
+    /// Closes the connection without waiting: the Terminate message goes out only if the socket takes it now.
+    private func abandon() {
+        if let handle { PQsetnonblocking(handle, 1) }
+        close()
     }
 
     private func liveHandle() throws(PostgresError) -> OpaquePointer {
