@@ -13,6 +13,8 @@ public struct ScratchCluster: Sendable {
 
     public var dataDirectory: String { root + "/data" }
     public var walDirectory: String { root + "/wal" }
+    /// The base backup's tablespaces, one folder per OID (``unpackTablespaces(_:tools:)``).
+    public var tablespaceDirectory: String { root + "/tablespaces" }
     public var logFile: String { root + "/server.log" }
 
     /// Holds the scratch folder's lock (`<root>.lock`) for the restore's lifetime: a folder
@@ -91,11 +93,46 @@ public struct ScratchCluster: Sendable {
             throw ArchiveError(.badBaseBackup, "the base backup \(base.path) holds no base.tar, base.tar.gz or base.tar.zst")
         }
         for file in zeroFilled { try makeZeroFilled(file.path, size: file.size) }
+        try await unpackTablespaces(base, tools: tools)
         let pgWal = dataDirectory + "/pg_wal"
         try FileManager.default.createDirectory(atPath: pgWal, withIntermediateDirectories: true)
         _ = try await Self.extract(base.path, "pg_wal", into: pgWal, tools: tools)
         if let account { try account.own(recursively: dataDirectory) }
         chmod(dataDirectory, 0o700)
+    }
+
+    /// Unpacks the base backup's tablespaces (`tablespace_map`, from base.tar: one `OID PATH` line
+    /// each, PATH a folder on the Resolve server) from their own tars (`OID.tar[.zst|.gz]`) into
+    /// ``tablespaceDirectory``, and rewrites the map to point there. The server makes
+    /// `pg_tblspc/OID` from the map when it starts: left as it was, the link would lead to the
+    /// Resolve server's own folder, and where that path exists on this host replay would write
+    /// into the live server's files. A link in `pg_tblspc` that leads outside the scratch
+    /// folder is refused for the same reason.
+    func unpackTablespaces(_ base: StoredBaseBackup, tools: PostgresTools) async throws {
+        let manager = FileManager.default
+        if let map = manager.contents(atPath: dataDirectory + "/tablespace_map") {
+            var lines: [String] = []
+            for line in String(decoding: map, as: UTF8.self).split(separator: "\n") where !line.isEmpty {
+                guard let oid = line.split(separator: " ", maxSplits: 1).first.flatMap({ UInt32($0) }) else {
+                    throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has an unreadable tablespace_map line: \(line)")
+                }
+                let directory = tablespaceDirectory + "/\(oid)"
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                guard try await Self.extract(base.path, "\(oid)", into: directory, tools: tools) else {
+                    throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has the tablespace \(oid) in its tablespace_map but no \(oid).tar; choose a time that a later base backup covers")
+                }
+                lines.append("\(oid) \(directory)")
+            }
+            try write(lines.map { $0 + "\n" }.joined(), to: "tablespace_map")
+            if let account { try account.own(recursively: tablespaceDirectory) }
+        }
+        let links = dataDirectory + "/pg_tblspc"
+        for name in (try? manager.contentsOfDirectory(atPath: links)) ?? [] {
+            guard let destination = try? manager.destinationOfSymbolicLink(atPath: links + "/" + name) else { continue }
+            if !(destination.hasPrefix(tablespaceDirectory + "/")) {
+                throw ArchiveError(.badBaseBackup, "the base backup \(base.path) links the tablespace \(name) to \(destination), outside the scratch folder; restore --at does not replay into another folder")
+            }
+        }
     }
 
     /// A sparse file of `size` bytes, all zeros, at `path` in the data directory (its folder was unpacked).
