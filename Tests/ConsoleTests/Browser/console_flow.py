@@ -12,7 +12,10 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 url = os.environ["CONSOLE_URL"].rstrip("/")
 password = os.environ["CONSOLE_PASSWORD"]
@@ -36,6 +39,19 @@ def shot(name):
     print(f"screenshot {path}")
 
 
+def submit(element, what):
+    """Submits the element's form and waits until the next page has loaded: submit() does not
+    wait for the navigation, so a check right after it can read the old page (seen on a busy
+    machine: the search page before its results)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.submit()
+    try:
+        WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    except TimeoutException:
+        fail(f"the page after {what} did not load within 60 s")
+
+
 def fail(reason):
     shot("failure")
     print(f"FAILED: {reason} (at {driver.current_url})", file=sys.stderr)
@@ -48,7 +64,7 @@ try:
         fail("an unauthenticated visit was not sent to /login")
     print("step: redirected to the login page")
     driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.TAG_NAME, "form").submit()
+    submit(driver.find_element(By.TAG_NAME, "form"), "the login")
     if "Overview" not in driver.find_element(By.TAG_NAME, "h1").text:
         fail("the login did not lead to the overview")
     if "Demo Library" not in driver.page_source:
@@ -59,7 +75,7 @@ try:
     driver.find_element(By.LINK_TEXT, "Find a project").click()
     box = driver.find_element(By.NAME, "project")
     box.send_keys(project)
-    box.submit()
+    submit(box, "the search")
     links = driver.find_elements(By.PARTIAL_LINK_TEXT, "Restore this backup")
     if not links:
         fail(f"no backup found for the project {project!r}")
@@ -71,7 +87,7 @@ try:
     name.clear()
     name.send_keys(new_library)
     shot("restore-form")
-    name.submit()
+    submit(name, "the restore form")
     if not driver.current_url.endswith("/jobs"):
         fail("starting the restore did not lead to the job page")
     print("step: restore started")
