@@ -123,8 +123,11 @@ public struct ScratchCluster: Sendable {
                 }
                 lines.append("\(oid) \(directory)")
             }
-            try write(lines.map { $0 + "\n" }.joined(), to: "tablespace_map")
-            if let account { try account.own(recursively: tablespaceDirectory) }
+            // pg_basebackup writes an empty map when the server has no tablespace.
+            if !lines.isEmpty {
+                try write(lines.map { $0 + "\n" }.joined(), to: "tablespace_map")
+                if let account { try account.own(recursively: tablespaceDirectory) }
+            }
         }
         let links = dataDirectory + "/pg_tblspc"
         for name in (try? manager.contentsOfDirectory(atPath: links)) ?? [] {
