@@ -8,6 +8,17 @@ import Testing
 /// cancellable (task cancellation sends PQcancel), on a real server.
 @Suite("libpq calls bounded and cancellable", .timeLimit(.minutes(3)))
 struct QueryBoundsTests {
+    /// Cancels `task` and expects it to end with CancellationError within 5 s; prints how long it took.
+    static func expectCancelledPromptly<T: Sendable>(_ task: Task<T, any Error>, _ what: String) async {
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        let result = await task.result
+        let elapsed = ContinuousClock.now - cancelled
+        print("measured: cancel of \(what) returned after \(elapsed)")
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
+        #expect(throws: CancellationError.self) { try result.get() }
+    }
+
     @Test("cancelling a task blocked in a query returns within 5 s (milliseconds on an idle machine) with CancellationError; the server stops the statement")
     func cancelBlockedQuery() async throws {
         try await PostgresCluster.withCluster { cluster in
@@ -27,13 +38,7 @@ struct QueryBoundsTests {
                 }
                 let waiting = try await poll(timeout: .seconds(20)) { try await cluster.sessionsWaitingForLock(application: "laterbase-cancel-test") == 1 }
                 #expect(waiting, "the query never started waiting for the lock")
-                let cancelled = ContinuousClock.now
-                task.cancel()
-                let result = await task.result
-                let elapsed = ContinuousClock.now - cancelled
-                print("measured: cancel of a query blocked on a held lock returned after \(elapsed)")
-                #expect(elapsed < .seconds(5), "took \(elapsed)")
-                #expect(throws: CancellationError.self) { try result.get() }
+                await Self.expectCancelledPromptly(task, "a query blocked on a held lock")
                 let gone = try await poll(timeout: .seconds(10)) { try await cluster.sessions(application: "laterbase-cancel-test") == 0 }
                 #expect(gone, "the server still runs the cancelled session")
             }
@@ -83,13 +88,7 @@ struct QueryBoundsTests {
             }
             #expect(await poll(timeout: .seconds(20)) { backend.withLock { $0 } != nil })
             try await Task.sleep(for: .milliseconds(300))
-            let cancelled = ContinuousClock.now
-            task.cancel()
-            let result = await task.result
-            let elapsed = ContinuousClock.now - cancelled
-            print("measured: cancel of a statement to a stopped backend returned after \(elapsed)")
-            #expect(elapsed < .seconds(5), "took \(elapsed)")
-            #expect(throws: CancellationError.self) { try result.get() }
+            await Self.expectCancelledPromptly(task, "a statement to a stopped backend")
         }
     }
 
@@ -100,12 +99,7 @@ struct QueryBoundsTests {
         let parameters = ConnectionParameters(host: "127.0.0.1", port: listener.port, password: Secret("x"), sslMode: "disable", connectTimeoutSeconds: 60)
         let task = Task { try await PostgresConnection.withConnection(parameters) { _ in } }
         try await Task.sleep(for: .milliseconds(500))
-        let cancelled = ContinuousClock.now
-        task.cancel()
-        let result = await task.result
-        let elapsed = ContinuousClock.now - cancelled
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
-        #expect(throws: CancellationError.self) { try result.get() }
+        await Self.expectCancelledPromptly(task, "a connection attempt")
     }
 
     @Test("every session carries Laterbase's lock_timeout and statement_timeout; a held lock fails within the bound, naming it")

@@ -106,35 +106,60 @@ public struct ScratchCluster: Sendable {
     /// ``tablespaceDirectory``, and rewrites the map to point there. The server makes
     /// `pg_tblspc/OID` from the map when it starts: left as it was, the link would lead to the
     /// Resolve server's own folder, and where that path exists on this host replay would write
-    /// into the live server's files. A link in `pg_tblspc` that leads outside the scratch
-    /// folder is refused for the same reason.
+    /// into the live server's files. A link already in `pg_tblspc` is refused for the same reason.
     func unpackTablespaces(_ base: StoredBaseBackup, tools: PostgresTools) async throws {
         let manager = FileManager.default
-        if let map = manager.contents(atPath: dataDirectory + "/tablespace_map") {
-            var lines: [String] = []
-            for line in String(decoding: map, as: UTF8.self).split(separator: "\n") where !line.isEmpty {
-                guard let oid = line.split(separator: " ", maxSplits: 1).first.flatMap({ UInt32($0) }) else {
-                    throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has an unreadable tablespace_map line: \(line)")
-                }
-                let directory = tablespaceDirectory + "/\(oid)"
-                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                guard try await Self.extract(base.path, "\(oid)", into: directory, tools: tools) else {
-                    throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has the tablespace \(oid) in its tablespace_map but no \(oid).tar; choose a time that a later base backup covers")
-                }
-                lines.append("\(oid) \(directory)")
+        let links = dataDirectory + "/pg_tblspc"
+        // pg_basebackup -Ft sends the map and leaves the links out; a link here came from elsewhere.
+        for name in (try? manager.contentsOfDirectory(atPath: links)) ?? [] where (try? manager.destinationOfSymbolicLink(atPath: links + "/" + name)) != nil {
+            throw ArchiveError(.badBaseBackup, "the base backup \(base.path) holds a link pg_tblspc/\(name); restore --at makes tablespace links only from tablespace_map, into the scratch folder")
+        }
+        guard let map = manager.contents(atPath: dataDirectory + "/tablespace_map") else { return }
+        let oids = try Self.tablespaceOIDs(inMap: String(decoding: map, as: UTF8.self), base: base.path)
+        // pg_basebackup writes an empty map when the server has no tablespace.
+        guard !oids.isEmpty else { return }
+        // The server reads a backslash as an escape and a newline as the end of an entry.
+        guard !tablespaceDirectory.unicodeScalars.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\r" }) else {
+            throw ArchiveError(.scratch, "the scratch folder \(root) has a backslash or a line break in its path, which tablespace_map cannot carry; choose a BACKUP_DIR without one")
+        }
+        var lines = ""
+        for oid in oids {
+            let directory = tablespaceDirectory + "/\(oid)"
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard try await Self.extract(base.path, "\(oid)", into: directory, tools: tools) else {
+                throw ArchiveError(.badBaseBackup, "the base backup \(base.path) has the tablespace \(oid) in its tablespace_map but no \(oid).tar; choose a time that a later base backup covers")
             }
-            // pg_basebackup writes an empty map when the server has no tablespace.
-            if !lines.isEmpty {
-                try write(lines.map { $0 + "\n" }.joined(), to: "tablespace_map")
-                if let account { try account.own(recursively: tablespaceDirectory) }
+            lines += "\(oid) \(directory)\n"
+        }
+        try write(lines, to: "tablespace_map")
+        if let account { try account.own(recursively: tablespaceDirectory) }
+    }
+
+    /// The OIDs of a `tablespace_map` (`OID PATH` per entry, where a backslash makes the next
+    /// character part of PATH, a line break included, as the server reads it). Pure.
+    static func tablespaceOIDs(inMap text: String, base: String) throws -> [UInt32] {
+        var entries: [String] = []
+        var entry = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                entry.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "\n" || character == "\r" || character == "\r\n" {
+                if !entry.isEmpty { entries.append(entry) }
+                entry = ""
+            } else {
+                entry.append(character)
             }
         }
-        let links = dataDirectory + "/pg_tblspc"
-        for name in (try? manager.contentsOfDirectory(atPath: links)) ?? [] {
-            guard let destination = try? manager.destinationOfSymbolicLink(atPath: links + "/" + name) else { continue }
-            if !(destination.hasPrefix(tablespaceDirectory + "/")) {
-                throw ArchiveError(.badBaseBackup, "the base backup \(base.path) links the tablespace \(name) to \(destination), outside the scratch folder; restore --at does not replay into another folder")
+        if !entry.isEmpty { entries.append(entry) }
+        return try entries.map { entry in
+            guard let oid = entry.split(separator: " ", maxSplits: 1).first.flatMap({ UInt32($0) }) else {
+                throw ArchiveError(.badBaseBackup, "the base backup \(base) has an unreadable tablespace_map entry: \(entry)")
             }
+            return oid
         }
     }
 

@@ -48,15 +48,17 @@ struct ResultPoller {
                 }
             }
             var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 100)
-            if ready < 0 && errno != EINTR {
+            if poll(&descriptor, 1, 100) < 0 && errno != EINTR {
                 throw giveUp(.connection, "poll failed: \(String(cString: strerror(errno)))")
             }
-            if ready > 0 {
-                // On a lost connection libpq marks it bad and PQgetResult gives the error.
-                _ = PQconsumeInput(connection)
-                continue
+            // After every slice, readable or not: TLS can hold the rest of an answer that the
+            // socket no longer signals. It never blocks. On a lost connection libpq marks it bad
+            // and PQgetResult gives the error.
+            if PQconsumeInput(connection) == 0 && PQstatus(connection) != CONNECTION_BAD {
+                throw giveUp(.connection, PostgresError.clean(String(cString: PQerrorMessage(connection)), password: parameters.password))
             }
+            if PQisBusy(connection) == 0 { continue }
+            // The bounds hold also for a server that keeps sending without ever finishing.
             let now = DispatchTime.now().uptimeNanoseconds
             if cancellation?.isCancelled == true {
                 let since = cancelledAt ?? now
