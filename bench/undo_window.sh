@@ -118,23 +118,20 @@ until grep -q '"streaming"' "$BACKUPS/.laterbase/wal-receiver.json" 2>/dev/null 
 # primary's checkpoint of the load and of the previous restore, whichever kind it is.
 PAIRS=${PAIRS:-3}
 elapsed() { python3 -c "print(round($(date +%s.%N)-$1,1))"; }
-restore_at() {  # $1: pair
+measure() {  # $1: at or plain, $2: the pair
   "${PSQL[@]}" -d postgres -c CHECKPOINT >/dev/null
   local t; t=$(date +%s.%N)
-  LOG_LEVEL=debug "$BIN" restore --db lib --at "$AT" --as "lib_at$1" >"$ROOT/at$1.out" 2>"$ROOT/at$1.err" || { cat "$ROOT/at$1.err"; exit 1; }
-  elapsed "$t" > "$ROOT/at$1.s"
-}
-restore_plain() {
-  "${PSQL[@]}" -d postgres -c CHECKPOINT >/dev/null
-  local t; t=$(date +%s.%N)
-  "$BIN" restore "$FILE" --as "lib_plain$1" >/dev/null 2>"$ROOT/plain$1.err" || { cat "$ROOT/plain$1.err"; exit 1; }
-  elapsed "$t" > "$ROOT/plain$1.s"
+  if [ "$1" = at ]; then
+    LOG_LEVEL=debug "$BIN" restore --db lib --at "$AT" --as "lib_at$2" >"$ROOT/at$2.out" 2>"$ROOT/at$2.err" || { cat "$ROOT/at$2.err"; exit 1; }
+  else
+    "$BIN" restore "$FILE" --as "lib_plain$2" >/dev/null 2>"$ROOT/plain$2.err" || { cat "$ROOT/plain$2.err"; exit 1; }
+  fi
+  elapsed "$t" > "$ROOT/$1$2.s"
 }
 for i in $(seq 1 "$PAIRS"); do
-  if [ $((i % 2)) = 1 ]; then restore_at "$i"; restore_plain "$i"; else restore_plain "$i"; restore_at "$i"; fi
+  if [ $((i % 2)) = 1 ]; then order="--at first"; measure at "$i"; measure plain "$i"; else order="plain first"; measure plain "$i"; measure at "$i"; fi
   [ "$i" = 1 ] && [ -n "${KEEP_LOG:-}" ] && cp "$ROOT/at1.out" "$KEEP_LOG" && cp "$ROOT/at1.err" "$KEEP_LOG.err"
   phases=$(grep -Eo '(replay reached the target|library copied into the new database|phase=("[^"]+"|[^ ]+)).*seconds=[0-9.]+' "$ROOT/at$i.out" | sed -E 's/^phase=//; s/"//g; s/ seconds=/ /' | paste -sd';' -)
-  order=$([ $((i % 2)) = 1 ] && echo "--at first" || echo "plain first")
   echo "pair $i ($order): restore --at $(cat "$ROOT/at$i.s") s; restore of the hourly dump $(cat "$ROOT/plain$i.s") s; ratio $(python3 -c "print(round($(cat "$ROOT/at$i.s")/$(cat "$ROOT/plain$i.s"),2))")"
   echo "  restore --at phases: $phases"
   # The rows before the drop: each pair restores the same state.

@@ -54,10 +54,12 @@ final class HeldConnection: @unchecked Sendable {
                 do {
                     if connection == nil {
                         let next = QueryCancellation()
-                        guard cancelLock.withLock({ () -> Bool in
-                            if !cancelled { cancellation = next }
-                            return !cancelled
-                        }) else { return nil }
+                        let admitted = cancelLock.withLock { () -> Bool in
+                            guard !cancelled else { return false }
+                            cancellation = next
+                            return true
+                        }
+                        guard admitted else { return nil }
                         connection = try PostgresConnection.connect(parameters, cancellation: next)
                         opened += 1
                     }
