@@ -8,7 +8,9 @@ import ServiceLifecycle
 ///
 /// A base backup is due when the archive has none, when `BASE_BACKUP_SCHEDULE` fired since the
 /// newest one started, or when a gap separates the newest one from the newest WAL while the
-/// receiver streams again. After a failed attempt it waits five minutes.
+/// receiver streams again, or when `BASE_BACKUP_AFTER_WAL` of WAL followed the newest one
+/// (``BaseBackupAfterWal``: replay stays bounded whatever the schedule). After a failed attempt
+/// it waits five minutes.
 public struct BaseBackupService: Service {
     public let job: BaseBackupJob
     public let settings: ArchiveSettings
@@ -30,24 +32,39 @@ public struct BaseBackupService: Service {
         }
     }
 
-    /// Why a base backup should be taken now, or nil. Pure.
+    /// Why a base backup should be taken now, or nil. `walSince`: the WAL archived since the
+    /// newest base backup started (``BaseBackupAfterWal/walSince(_:wal:)``), `walLimit` what
+    /// `BASE_BACKUP_AFTER_WAL` allows after it (nil: off). Pure.
     public static func due(bases: [StoredBaseBackup], window: UndoWindow, streaming: Bool, schedule: CronSchedule,
-                           zone: TimeZone, now: Date) -> String? {
+                           zone: TimeZone, now: Date, walSince: Int64 = 0, walLimit: Int64? = nil) -> String? {
         guard let newest = bases.last else { return "the archive has no base backup yet" }
         if streaming && window.newestNeedsBaseBackup { return "WAL is missing between the newest base backup and the newest WAL (a gap)" }
         if let next = schedule.next(after: newest.manifest.startedAt, in: zone), next <= now { return "BASE_BACKUP_SCHEDULE" }
+        if streaming, let walLimit, walSince >= walLimit {
+            return "BASE_BACKUP_AFTER_WAL: \(ScratchSpace.text(walSince)) of WAL since the newest base backup (limit \(ScratchSpace.text(walLimit)))"
+        }
         return nil
     }
 
     func loop() async throws {
         let layout = job.layout
+        // The newest base backup's data size, read from its backup_manifest once.
+        var dataBytes: (base: String, bytes: Int64?)?
         while true {
             let now = Date()
             let snapshot = UndoWindowSnapshot(layout: layout, now: now)
             let (bases, window) = (snapshot.bases, snapshot.window)
             let streaming = snapshot.receiver?.isStreaming(now: now) ?? false
             var pause: Duration = .seconds(10)
-            if let reason = Self.due(bases: bases, window: window, streaming: streaming, schedule: settings.baseSchedule, zone: zone, now: now) {
+            var walSince: Int64 = 0
+            var walLimit: Int64?
+            if let newest = bases.last, settings.baseAfterWal != .off {
+                if dataBytes?.base != newest.name { dataBytes = (newest.name, BaseBackupAfterWal.dataBytes(of: newest)) }
+                walSince = BaseBackupAfterWal.walSince(newest, wal: snapshot.wal)
+                walLimit = settings.baseAfterWal.limit(dataBytes: dataBytes?.bytes)
+            }
+            if let reason = Self.due(bases: bases, window: window, streaming: streaming, schedule: settings.baseSchedule, zone: zone, now: now,
+                                     walSince: walSince, walLimit: walLimit) {
                 if !window.missing.isEmpty {
                     logger.warning("the WAL archive has a gap", metadata: ["missing": "\(window.missing.first!)…\(window.missing.last!) (\(window.missing.count) segments)"])
                 }
