@@ -7,10 +7,14 @@
 #      PAIRS times (default 3) in alternating order, each pair's ratio and the median printed
 # on a throwaway primary on 127.0.0.1 holding a pgbench library (SCALE=25 ≈ 400 MB).
 #
+# BASE_BACKUP_AFTER_WAL (the agent's setting, default auto here as in production): with auto, the
+# load's WAL (more than the library holds data) makes the agent take a base backup during the
+# load, and restore --at replays from it; =off measures replay of all the load's WAL.
+#
 # OTHER_SCALE=S adds a second library "other" (pgbench -i -s S, idle during the load) beside it,
 # as on a facility's server with several libraries: restore --at unpacks only the one it restores.
 #
-# Usage: BIN=.build/debug/backup-agent SCALE=25 LOAD_SECONDS=60 [OTHER_SCALE=25] [PAIRS=3] bash bench/undo_window.sh
+# Usage: BIN=.build/debug/backup-agent SCALE=25 LOAD_SECONDS=60 [OTHER_SCALE=25] [PAIRS=3] [BASE_BACKUP_AFTER_WAL=off] bash bench/undo_window.sh
 # Runs as root (servers as the postgres account) or as an ordinary user. Cleans up after itself.
 set -euo pipefail
 
@@ -67,7 +71,8 @@ fi
 
 BACKUPS="$ROOT/backups"; mkdir -p "$BACKUPS"; chmod 755 "$BACKUPS"
 export PRIMARY_HOST=127.0.0.1 PRIMARY_PORT=$PORT PRIMARY_USER=postgres REPL_PASSWORD=$PASSWORD PRIMARY_SSLMODE=disable \
-  BACKUP_DIR=$BACKUPS TZ=UTC WAL_ARCHIVE=on BACKUP_ON_START=false BACKUP_SCHEDULE="0 0 1 1 *" PRIMARY_DBS=lib LOG_LEVEL=info
+  BACKUP_DIR=$BACKUPS TZ=UTC WAL_ARCHIVE=on BACKUP_ON_START=false BACKUP_SCHEDULE="0 0 1 1 *" PRIMARY_DBS=lib LOG_LEVEL=info \
+  BASE_BACKUP_AFTER_WAL=${BASE_BACKUP_AFTER_WAL:-auto}
 t=$(date +%s.%N)
 "$BIN" run > "$ROOT/agent.log" 2>&1 & AGENT_PID=$!
 until ls "$BACKUPS"/.base/*/laterbase-base.json >/dev/null 2>&1 && grep -q '"streaming"' "$BACKUPS/.laterbase/wal-receiver.json" 2>/dev/null; do sleep 0.5; done
@@ -103,6 +108,10 @@ over = [f"#{i + 1}: {float(x):.1f} s" for i, x in enumerate(raw) if x != "nan" a
 if over: print("  samples over 5 s (1 a second from the start of the load): " + ", ".join(over))
 PY
 
+# A base backup the load made due (BASE_BACKUP_AFTER_WAL) finishes first, as it would before anyone asks.
+# The agent decides every 10 s.
+sleep 11; while ls -d "$BACKUPS"/.base/.tmp-* >/dev/null 2>&1; do sleep 0.5; done
+echo "base backups: $(ls "$BACKUPS/.base" | grep -c . || true) (BASE_BACKUP_AFTER_WAL=$BASE_BACKUP_AFTER_WAL; $(grep -c 'BASE_BACKUP_AFTER_WAL:' "$ROOT/agent.log" || true) taken during the load)"
 sleep 1.5; AT=$(date -u +"%Y-%m-%d %H:%M:%S"); sleep 4
 # The hourly dump of the same library (a backup pass needs the agent's lock: stop it, then start
 # it again), so that both restores below run beside a running agent, as in production: its
@@ -111,7 +120,9 @@ kill "$AGENT_PID"; wait "$AGENT_PID" || true; AGENT_PID=
 "$BIN" backup --db lib >/dev/null 2>&1
 FILE=$(ls "$BACKUPS/lib/"*.sql.gz | tail -1)
 bases=$(ls "$BACKUPS/.base" | grep -c . || true)
-"$BIN" run >> "$ROOT/agent.log" 2>&1 & AGENT_PID=$!
+# BASE_BACKUP_AFTER_WAL off from here: each restore writes the library into the server, and that
+# WAL would make the agent take base backups beside the restores measured.
+BASE_BACKUP_AFTER_WAL=off "$BIN" run >> "$ROOT/agent.log" 2>&1 & AGENT_PID=$!
 until grep -q '"streaming"' "$BACKUPS/.laterbase/wal-receiver.json" 2>/dev/null && [ "$(stat -c %Y "$BACKUPS/.laterbase/wal-receiver.json")" -gt "$(date -d '-2 sec' +%s)" ]; do sleep 0.5; done
 # PAIRS pairs (default 3), the order alternating (--at first in odd pairs), each restore after
 # a CHECKPOINT of the primary: the first restore after the load otherwise also pays the
@@ -134,6 +145,7 @@ for i in $(seq 1 "$PAIRS"); do
   phases=$(grep -Eo '(replay reached the target|library copied into the new database|phase=("[^"]+"|[^ ]+)).*seconds=[0-9.]+' "$ROOT/at$i.out" | sed -E 's/^phase=//; s/"//g; s/ seconds=/ /' | paste -sd';' -)
   echo "pair $i ($order): restore --at $(cat "$ROOT/at$i.s") s; restore of the hourly dump $(cat "$ROOT/plain$i.s") s; ratio $(python3 -c "print(round($(cat "$ROOT/at$i.s")/$(cat "$ROOT/plain$i.s"),2))")"
   echo "  restore --at phases: $phases"
+  [ "$i" = 1 ] && echo "  replayed from base backup $(grep -Eo 'base=[^ ]+' "$ROOT/at1.out" | head -1 | cut -d= -f2), $(grep -Eo 'segments=[0-9]+' "$ROOT/at1.out" | head -1 | cut -d= -f2) WAL segments staged"
   # The rows before the drop: each pair restores the same state.
   rows_at=$("${PSQL[@]}" -d "lib_at$i" -Atc 'SELECT count(*) FROM pgbench_history'); rows_plain=$("${PSQL[@]}" -d "lib_plain$i" -Atc 'SELECT count(*) FROM pgbench_history')
   echo "  rows: lib_at $rows_at, lib_plain $rows_plain"
