@@ -115,11 +115,21 @@ public struct PostgresCluster: Sendable {
     }
 
     /// Connection parameters for the superuser over TCP on 127.0.0.1.
+    ///
+    /// The tests' own sessions (fixtures, load, checks) may run one statement for up to 5 minutes,
+    /// the suites' time limit, not Laterbase's 60 s: on a CI machine whose disk falls behind, the
+    /// kernel holds every writer of two test servers at once for a minute (seen on 2026-12-02: an
+    /// UPDATE of 2000 rows in each of two clusters failed at 60 s within the same second). A test
+    /// that checks Laterbase's own bound sets it on its copy of these parameters.
     public func parameters(database: String = "postgres", replication: Bool = false) -> ConnectionParameters {
         ConnectionParameters(host: "127.0.0.1", port: port, user: superuser, password: password,
                              database: database, sslMode: "disable", connectTimeoutSeconds: 5,
-                             applicationName: "laterbase-tests", replication: replication)
+                             applicationName: "laterbase-tests", replication: replication,
+                             statementTimeoutSeconds: Self.testStatementTimeoutSeconds)
     }
+
+    /// How long one statement of a test's own session may run (see ``parameters(database:replication:)``).
+    public static let testStatementTimeoutSeconds = 300
 
     /// Runs SQL (parameters allowed) and returns the rows.
     @discardableResult

@@ -22,16 +22,21 @@ struct StandbySourceTests {
         try await standby.waitUntilHealthy()
     }
 
-    /// UPDATE + VACUUM on the primary in a loop (one session, on a dispatch thread) until `body` returns.
+    /// UPDATE + VACUUM on the primary in a loop (one session, on a dispatch thread) until `body` returns,
+    /// a round every 20 ms at most: each round after the dump's snapshot is a conflict on a standby
+    /// without feedback, and an unpaced loop only bloats the table the dump's snapshot keeps alive
+    /// and takes a core from every other test of the run.
     static func whileChurning<T>(_ primary: PostgresCluster, _ body: () async throws -> T) async throws -> T {
         let stop = StopFlag()
         let churn = Task {
             try await PostgresConnection.withConnection(primary.parameters(database: "Resolve")) { connection -> Int in
                 var rounds = 0
                 while !stop.isSet {
+                    let started = Date()
                     try connection.simpleQuery("UPDATE churn SET v = v + 1")
                     try connection.simpleQuery("VACUUM churn")
                     rounds += 1
+                    Thread.sleep(forTimeInterval: max(0, 0.02 + started.timeIntervalSinceNow))
                 }
                 return rounds
             }
