@@ -105,7 +105,9 @@ struct QueryBoundsTests {
     @Test("every session carries Laterbase's lock_timeout and statement_timeout; a held lock fails within the bound, naming it")
     func sessionBounds() async throws {
         try await PostgresCluster.withCluster { cluster in
-            let shown = try await PostgresConnection.withConnection(cluster.parameters()) { connection in
+            // A session as Laterbase opens it (the tests' own sessions allow longer statements).
+            let product = PrimarySettings(host: "127.0.0.1", port: cluster.port, user: cluster.superuser, password: cluster.password, sslMode: "disable").connection()
+            let shown = try await PostgresConnection.withConnection(product) { connection in
                 [try connection.query("SHOW lock_timeout").scalar, try connection.query("SHOW statement_timeout").scalar]
             }
             #expect(shown == ["10s", "1min"])

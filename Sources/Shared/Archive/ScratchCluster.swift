@@ -367,6 +367,16 @@ public struct ScratchCluster: Sendable {
         return [fatal, lines.last].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " | ")
     }
 
+    /// Why the server is gone, for messages: ``logTail()``, and when the log holds no FATAL or
+    /// PANIC, that something outside ended it (a SIGKILL leaves no line; seen empty when it came
+    /// at the start).
+    public func stopReason() -> String {
+        let tail = logTail()
+        guard !log.contains("FATAL:") && !log.contains("PANIC:") else { return tail }
+        let outside = "it logged no FATAL or PANIC, so something outside it ended it (the kernel's out-of-memory killer: see dmesg; or another program); run the restore again"
+        return tail.isEmpty ? outside : tail + " | " + outside
+    }
+
     /// Stops the server at once (SIGQUIT, SIGKILL after 10 s). Returns once the postmaster has
     /// removed `postmaster.pid` (its children have exited and it writes no more files) or has
     /// exited. Idempotent; never throws.

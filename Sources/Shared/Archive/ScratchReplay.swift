@@ -105,7 +105,7 @@ extension PointInTimeRestore {
             if ContinuousClock.now >= deadline {
                 throw ArchiveError(.replay, "the scratch server did not become consistent within \(replayTimeoutSeconds) s; the scratch server was removed")
             }
-            throw ArchiveError(.scratchStopped, "the scratch server did not start: \(scratch.logTail())")
+            throw ArchiveError(.scratchStopped, "the scratch server did not start: \(scratch.stopReason())")
         }
     }
 
@@ -121,7 +121,7 @@ extension PointInTimeRestore {
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
             guard scratch.isRunning() else {
-                throw ArchiveError(.scratchStopped, "the scratch server stopped during replay: \(scratch.logTail())")
+                throw ArchiveError(.scratchStopped, "the scratch server stopped during replay: \(scratch.stopReason())")
             }
             let state: [String?]?
             do {
