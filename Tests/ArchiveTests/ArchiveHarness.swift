@@ -135,5 +135,6 @@ struct ArchiveHarness {
     func remove() {
         try? FileManager.default.removeItem(atPath: backupDirectory)
         try? FileManager.default.removeItem(atPath: backupDirectory + ".log")
+        try? FileManager.default.removeItem(atPath: backupDirectory + ".bin")
     }
 }

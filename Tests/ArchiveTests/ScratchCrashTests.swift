@@ -4,21 +4,26 @@ import Shared
 import Testing
 
 /// `restore --at` when its scratch server dies (SIGKILL of the postmaster, as the kernel's OOM
-/// killer does): with one library unpacked, once is survived by unpacking everything and
-/// replaying again; a server that dies every time fails the restore in one line, and nothing is
-/// left behind: no new database, no scratch folder, no process of a scratch server.
+/// killer does) while it replays: with one library unpacked, once is survived by unpacking
+/// everything and replaying again; a server that dies every time fails the restore in one line,
+/// and nothing is left behind: no new database, no scratch folder, no process of a scratch server.
+///
+/// The kill comes at one point, whatever the machine's load: `PG_BINDIR` of the restore names a
+/// folder of links to the run's real PostgreSQL programs, where `pg_ctl` is a script that runs
+/// the real `pg_ctl` and, once `pg_ctl start` has seen the server ready, kills it before the
+/// restore goes on (the restore waits for `pg_ctl` to exit).
 @Suite("undo window: the scratch server killed", .serialized, .timeLimit(.minutes(5)))
 struct ScratchCrashTests {
-    @Test("killed once at its first start (one library unpacked): everything unpacked and replayed again; the library comes back as it was")
+    @Test("killed once during replay (one library unpacked): everything unpacked and replayed again; the library comes back as it was")
     func killedOnce() async throws {
-        try await RestoreAtSelectiveTests.archivingThreeLibraries { _, archive in
+        try await RestoreAtSelectiveTests.archivingThreeLibraries { cluster, archive in
             let (timeline, noted) = try await Self.deletedTimeline(archive)
-            let restore = try RunningRestore(archive, at: noted, as: "Resolve survived")
-            let killed = await restore.killScratchPostmasters(limit: 1)
-            let status = await restore.exitStatus()
-            #expect(killed.count == 1, "the scratch server should have been killed once")
-            #expect(status == 0, "\(restore.stderr)")
-            #expect(restore.stdout.contains("unpacking the whole base backup and replaying again"), "\(restore.stdout.suffix(3000))")
+            let programs = try KillingServerPrograms(cluster: cluster, folder: archive.backupDirectory + ".bin", everyStart: false)
+            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve survived"], ["PG_BINDIR": programs.folder])
+            #expect(programs.killed.count == 1, "the first scratch server should have been killed (\(programs.killed))")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("unpacking the whole base backup and replaying again"), "\(result.stdout.suffix(3000))")
+            #expect(result.stdout.contains("the scratch server stopped during replay"), "\(result.stdout.suffix(3000))")
             #expect(try await archive.clips(timeline, in: "Resolve survived") == 5)
             #expect(try await archive.clips(timeline, in: "Resolve") == 0)
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
@@ -26,25 +31,24 @@ struct ScratchCrashTests {
         }
     }
 
-    @Test("killed at every start: exit 1 with one line, no new database, no scratch folder and no scratch process left")
+    @Test("killed during every replay: exit 1 with one line, no new database, no scratch folder and no scratch process left")
     func killedAlways() async throws {
-        try await RestoreAtSelectiveTests.archivingThreeLibraries { _, archive in
+        try await RestoreAtSelectiveTests.archivingThreeLibraries { cluster, archive in
             let (_, noted) = try await Self.deletedTimeline(archive)
-            let before = try FileManager.default.contentsOfDirectory(atPath: archive.layout.walDirectory).sorted()
-            let restore = try RunningRestore(archive, at: noted, as: "Resolve never")
-            let killed = await restore.killScratchPostmasters(limit: 10)
-            let status = await restore.exitStatus()
-            print("measured: scratch postmasters killed before restore --at gave up: \(killed.count)")
-            #expect(status == 1, "\(restore.stderr)")
-            let message = restore.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            print("measured: restore --at with the scratch server killed at every start: \(message)")
+            let before = try FileManager.default.contentsOfDirectory(atPath: archive.layout.walDirectory)
+            let programs = try KillingServerPrograms(cluster: cluster, folder: archive.backupDirectory + ".bin", everyStart: true)
+            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve never"], ["PG_BINDIR": programs.folder])
+            let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            print("measured: restore --at with the scratch server killed during every replay: \(message)")
+            #expect(result.status == 1, "\(result.stderr)")
             #expect(!message.isEmpty && !message.contains("\n"), "one line expected: \(message)")
-            #expect(message.contains("scratch server") && message.contains("something outside it ended it (the kernel's out-of-memory killer"), "\(message)")
-            #expect(killed.count == 2, "one kill per pass: the one-library pass, then the pass with everything unpacked (\(killed))")
+            #expect(message.contains("the scratch server stopped during replay") && message.contains("something outside it ended it (the kernel's out-of-memory killer"),
+                    "\(message)")
+            #expect(programs.killed.count == 2, "one kill per pass: with one library unpacked, then with everything (\(programs.killed))")
             #expect(try await archive.databaseExists("Resolve never") == false)
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
             #expect(await Self.noScratchProcesses(archive), "a process of a killed scratch server is still running")
-            // The archive itself is untouched (the receiver may have added a segment since).
+            // The archive itself is untouched (the receiver may have finished a .partial since).
             let after = try FileManager.default.contentsOfDirectory(atPath: archive.layout.walDirectory)
             #expect(before.filter { !$0.hasSuffix(".partial") }.allSatisfy(after.contains), "archive files went missing")
         }
@@ -75,60 +79,49 @@ struct ScratchCrashTests {
     }
 }
 
-/// `backup-agent restore --db Resolve --at TIME --as NEWDB` running in the background, its
-/// output in files beside the backup folder.
-final class RunningRestore: @unchecked Sendable {
-    let process = Process()
-    let archive: ArchiveHarness
-    private let outPath: String
-    private let errPath: String
+/// A folder for `PG_BINDIR`: links to the test run's PostgreSQL programs, but `pg_ctl` a script
+/// that runs the real one and, after a `start`, SIGKILLs the postmaster it started (the first
+/// one only, or each), writing its PID to `kills`. ``ArchiveHarness/remove()`` removes it.
+struct KillingServerPrograms {
+    let folder: String
 
-    init(_ archive: ArchiveHarness, at time: String, as newDatabase: String) throws {
-        self.archive = archive
-        outPath = archive.backupDirectory + ".restore.out"
-        errPath = archive.backupDirectory + ".restore.err"
-        for path in [outPath, errPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
-        process.arguments = ["restore", "--db", "Resolve", "--at", time, "--as", newDatabase]
-        var env = archive.environment()
-        env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-        process.environment = env
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        try process.run()
-    }
-
-    var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
-
-    /// SIGKILLs each scratch postmaster as soon as its `postmaster.pid` names it, up to `limit`
-    /// of them, until the restore exits. Returns the PIDs killed.
-    func killScratchPostmasters(limit: Int) async -> [pid_t] {
-        var killed: [pid_t] = []
-        while process.isRunning && killed.count < limit {
-            for entry in archive.scratchLeftovers {
-                let pidFile = archive.layout.scratchDirectory + "/" + entry + "/data/postmaster.pid"
-                guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                      let pid = text.split(separator: "\n").first.flatMap({ pid_t($0) }), pid > 0, !killed.contains(pid) else { continue }
-                kill(pid, SIGKILL)
-                killed.append(pid)
-            }
-            try? await Task.sleep(for: .milliseconds(10))
+    init(cluster: PostgresCluster, folder: String, everyStart: Bool) throws {
+        self.folder = folder
+        let real = URL(fileURLWithPath: try cluster.tools.require("pg_ctl")).deletingLastPathComponent().path
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        for program in try manager.contentsOfDirectory(atPath: real) where program != "pg_ctl" {
+            try manager.createSymbolicLink(atPath: folder + "/" + program, withDestinationPath: real + "/" + program)
         }
-        return killed
-    }
-
-    /// Waits up to 3 minutes for the exit; nil if it still runs (then it is killed).
-    func exitStatus() async -> Int32? {
-        guard await poll(timeout: .seconds(180), every: .milliseconds(100), { !self.process.isRunning }) else {
-            process.terminate()
-            return nil
+        // Written by pg_ctl, which runs as the scratch server's account.
+        guard manager.createFile(atPath: folder + "/kills", contents: nil, attributes: [.posixPermissions: 0o666]) else {
+            throw CocoaError(.fileWriteUnknown)
         }
-        return process.terminationStatus
+        let script = """
+            #!/bin/sh
+            # Laterbase test fault: the scratch server pg_ctl has just started is SIGKILLed.
+            "\(real)/pg_ctl" "$@"
+            status=$?
+            data= previous=
+            for argument in "$@"; do [ "$previous" = "-D" ] && data=$argument; previous=$argument; done
+            case " $* " in
+              *" start "*)
+                if [ \(everyStart ? 1 : 0) = 1 ] || [ ! -s "\(folder)/kills" ]; then
+                  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
+                  [ -n "$pid" ] && kill -9 "$pid" && echo "$pid" >> "\(folder)/kills"
+                fi ;;
+            esac
+            exit $status
+
+            """
+        try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/pg_ctl"))
+        chmod(folder + "/pg_ctl", 0o755)
+        // The kills file's mode, whatever the umask.
+        chmod(folder + "/kills", 0o666)
     }
 
-    deinit {
-        try? FileManager.default.removeItem(atPath: outPath)
-        try? FileManager.default.removeItem(atPath: errPath)
+    /// The PIDs of the postmasters killed so far.
+    var killed: [String] {
+        ((try? String(contentsOfFile: folder + "/kills", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 }
