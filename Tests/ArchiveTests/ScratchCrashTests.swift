@@ -4,21 +4,22 @@ import Shared
 import Testing
 
 /// `restore --at` when its scratch server dies (SIGKILL of the postmaster, as the kernel's OOM
-/// killer does) while it replays: with one library unpacked, once is survived by unpacking
-/// everything and replaying again; a server that dies every time fails the restore in one line,
-/// and nothing is left behind: no new database, no scratch folder, no process of a scratch server.
+/// killer does): during replay with one library unpacked, once is survived by unpacking
+/// everything and replaying again; a server that dies every time, or during the copy, fails the
+/// restore in one line naming the scratch server, and nothing is left behind: no new database,
+/// no scratch folder, no process of a scratch server.
 ///
 /// The kill comes at one point, whatever the machine's load: `PG_BINDIR` of the restore names a
-/// folder of links to the run's real PostgreSQL programs, where `pg_ctl` is a script that runs
-/// the real `pg_ctl` and, once `pg_ctl start` has seen the server ready, kills it before the
-/// restore goes on (the restore waits for `pg_ctl` to exit).
+/// folder of links to the run's real PostgreSQL programs where `pg_ctl` (or `pg_dump`) is a
+/// script that kills the scratch server at that point and runs the real program
+/// (``KillingServerPrograms``; the restore waits for that program).
 @Suite("undo window: the scratch server killed", .serialized, .timeLimit(.minutes(5)))
 struct ScratchCrashTests {
     @Test("killed once during replay (one library unpacked): everything unpacked and replayed again; the library comes back as it was")
     func killedOnce() async throws {
         try await RestoreAtSelectiveTests.archivingThreeLibraries { cluster, archive in
             let (timeline, noted) = try await Self.deletedTimeline(archive)
-            let programs = try KillingServerPrograms(cluster: cluster, folder: archive.backupDirectory + ".bin", everyStart: false)
+            let programs = try KillingServerPrograms(cluster: cluster, folder: archive.backupDirectory + ".bin", kill: .firstStart)
             let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve survived"], ["PG_BINDIR": programs.folder])
             #expect(programs.killed.count == 1, "the first scratch server should have been killed (\(programs.killed))")
             #expect(result.status == 0, "\(result.stderr)")
@@ -36,7 +37,7 @@ struct ScratchCrashTests {
         try await RestoreAtSelectiveTests.archivingThreeLibraries { cluster, archive in
             let (_, noted) = try await Self.deletedTimeline(archive)
             let before = try FileManager.default.contentsOfDirectory(atPath: archive.layout.walDirectory)
-            let programs = try KillingServerPrograms(cluster: cluster, folder: archive.backupDirectory + ".bin", everyStart: true)
+            let programs = try KillingServerPrograms(cluster: cluster, folder: archive.backupDirectory + ".bin", kill: .everyStart)
             let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve never"], ["PG_BINDIR": programs.folder])
             let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             print("measured: restore --at with the scratch server killed during every replay: \(message)")
@@ -51,6 +52,25 @@ struct ScratchCrashTests {
             // The archive itself is untouched (the receiver may have finished a .partial since).
             let after = try FileManager.default.contentsOfDirectory(atPath: archive.layout.walDirectory)
             #expect(before.filter { !$0.hasSuffix(".partial") }.allSatisfy(after.contains), "archive files went missing")
+        }
+    }
+
+    @Test("killed as the copy starts: exit 1 with one line naming the scratch server (not pg_dump's words, which could be the Resolve server's), the new database dropped, nothing left")
+    func killedBeforeCopy() async throws {
+        try await RestoreAtSelectiveTests.archivingThreeLibraries { cluster, archive in
+            let (_, noted) = try await Self.deletedTimeline(archive)
+            let programs = try KillingServerPrograms(cluster: cluster, folder: archive.backupDirectory + ".bin", kill: .beforeDump)
+            let result = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve copy"], ["PG_BINDIR": programs.folder])
+            let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            print("measured: restore --at with the scratch server killed as the copy starts: \(message)")
+            #expect(programs.killed.count == 1, "\(programs.killed)")
+            #expect(result.status == 1, "\(result.stderr)")
+            #expect(!message.isEmpty && !message.contains("\n"), "one line expected: \(message)")
+            #expect(message.hasPrefix("restore of Resolve at \(noted) UTC failed and \"Resolve copy\" was removed again: the scratch server stopped during the copy: "), "\(message)")
+            #expect(message.contains("something outside it ended it") && !message.contains("pg_dump"), "\(message)")
+            #expect(try await archive.databaseExists("Resolve copy") == false)
+            #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")
+            #expect(await Self.noScratchProcesses(archive), "a process of the killed scratch server is still running")
         }
     }
 
@@ -79,45 +99,68 @@ struct ScratchCrashTests {
     }
 }
 
-/// A folder for `PG_BINDIR`: links to the test run's PostgreSQL programs, but `pg_ctl` a script
-/// that runs the real one and, after a `start`, SIGKILLs the postmaster it started (the first
-/// one only, or each), writing its PID to `kills`. ``ArchiveHarness/remove()`` removes it.
+/// A folder for `PG_BINDIR`: links to the test run's PostgreSQL programs, one of them a script
+/// that SIGKILLs the scratch server's postmaster at one point of the restore and writes its PID
+/// to `kills`. ``ArchiveHarness/remove()`` removes it.
 struct KillingServerPrograms {
+    enum When {
+        /// `pg_ctl` runs the real one; after the first `start` (or each), it kills the server it
+        /// has just seen ready, before the restore goes on.
+        case firstStart, everyStart
+        /// `pg_dump` kills the server named by `PGHOST` (the scratch server's socket folder), then
+        /// runs the real one.
+        case beforeDump
+    }
+
     let folder: String
 
-    init(cluster: PostgresCluster, folder: String, everyStart: Bool) throws {
+    init(cluster: PostgresCluster, folder: String, kill when: When) throws {
         self.folder = folder
         let real = URL(fileURLWithPath: try cluster.tools.require("pg_ctl")).deletingLastPathComponent().path
+        let wrapped = when == .beforeDump ? "pg_dump" : "pg_ctl"
         let manager = FileManager.default
         try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        for program in try manager.contentsOfDirectory(atPath: real) where program != "pg_ctl" {
+        for program in try manager.contentsOfDirectory(atPath: real) where program != wrapped {
             try manager.createSymbolicLink(atPath: folder + "/" + program, withDestinationPath: real + "/" + program)
         }
-        // Written by pg_ctl, which runs as the scratch server's account.
-        guard manager.createFile(atPath: folder + "/kills", contents: nil, attributes: [.posixPermissions: 0o666]) else {
-            throw CocoaError(.fileWriteUnknown)
-        }
-        let script = """
-            #!/bin/sh
-            # Laterbase test fault: the scratch server pg_ctl has just started is SIGKILLed.
-            "\(real)/pg_ctl" "$@"
-            status=$?
-            data= previous=
-            for argument in "$@"; do [ "$previous" = "-D" ] && data=$argument; previous=$argument; done
-            case " $* " in
-              *" start "*)
-                if [ \(everyStart ? 1 : 0) = 1 ] || [ ! -s "\(folder)/kills" ]; then
-                  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
-                  [ -n "$pid" ] && kill -9 "$pid" && echo "$pid" >> "\(folder)/kills"
-                fi ;;
-            esac
-            exit $status
-
-            """
-        try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/pg_ctl"))
-        chmod(folder + "/pg_ctl", 0o755)
-        // The kills file's mode, whatever the umask.
+        // Written by the script, which runs as the scratch server's account when it is pg_ctl.
+        guard manager.createFile(atPath: folder + "/kills", contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         chmod(folder + "/kills", 0o666)
+        let kill = """
+            pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
+            [ -n "$pid" ] && kill -9 "$pid" && echo "$pid" >> "\(folder)/kills"
+            """
+        let script: String
+        switch when {
+        case .firstStart, .everyStart:
+            script = """
+                #!/bin/sh
+                # Laterbase test fault: the scratch server pg_ctl has just started is SIGKILLed.
+                "\(real)/pg_ctl" "$@"
+                status=$?
+                data= previous=
+                for argument in "$@"; do [ "$previous" = "-D" ] && data=$argument; previous=$argument; done
+                case " $* " in
+                  *" start "*)
+                    if [ \(when == .everyStart ? 1 : 0) = 1 ] || [ ! -s "\(folder)/kills" ]; then
+                \(kill)
+                    fi ;;
+                esac
+                exit $status
+
+                """
+        case .beforeDump:
+            script = """
+                #!/bin/sh
+                # Laterbase test fault: the scratch server is SIGKILLed just before pg_dump reads it.
+                data="$PGHOST/data"
+                \(kill)
+                exec "\(real)/pg_dump" "$@"
+
+                """
+        }
+        try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/" + wrapped))
+        chmod(folder + "/" + wrapped, 0o755)
     }
 
     /// The PIDs of the postmasters killed so far.

@@ -17,6 +17,10 @@ struct LibraryCopy: Sendable {
     let dump: ChildProcess
     /// The FIFO's path, made by ``run(job:into:label:logFile:created:dumped:)`` and removed after it.
     let fifo: String
+    /// When pg_dump fails on its own: why the server it reads is gone, or nil while it runs (then
+    /// pg_dump's own reason is told). Its "server closed the connection unexpectedly" does not say
+    /// which server: the Resolve server is fine when the scratch server is what stopped.
+    var sourceGone: @Sendable () -> String? = { nil }
 
     /// `dumped` runs once pg_dump has written everything (psql may still be building indexes).
     /// `created`: the database exists already (``RestoreJob/create(_:)``); else it is made first.
@@ -77,7 +81,10 @@ struct LibraryCopy: Sendable {
                 }
             }
             // The reason to tell: the end that failed first on its own.
-            if stoppedForDump, let error = failures.dump { throw error }
+            if stoppedForDump, let error = failures.dump {
+                if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }
+                throw error
+            }
             if let error = failures.psql ?? failures.dump { throw error }
         }
     }

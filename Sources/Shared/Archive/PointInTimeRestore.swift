@@ -232,7 +232,9 @@ public struct PointInTimeRestore: Sendable {
         }
         var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8", "--no-sync"])
         dump.connect(to: source, application: "laterbase-restore-at")
-        try await LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo").run(
+        var copy = LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo")
+        copy.sourceGone = { scratch.isRunning() ? nil : scratch.stopReason() }
+        try await copy.run(
             job: job, into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))", created: true, dumped: dumped)
     }
 }
