@@ -14,7 +14,6 @@ let package = Package(
     products: [
         .executable(name: "standby-entrypoint", targets: ["standby-entrypoint"]),
         .executable(name: "backup-agent", targets: ["backup-agent"]),
-        .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,23 +37,52 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // The architecture, one way only: LaterbaseCore <- Standby; LaterbaseCore <- Backups <- UndoWindow
+        // <- Restore <- Agent <- Console; the executables hold only their commands. docs/architecture.md
+        // draws the same picture.
         .target(
-            name: "Shared",
+            name: "LaterbaseCore",
             dependencies: [
                 "CLibPQ",
-                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Standby",
+            dependencies: ["LaterbaseCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Backups",
+            dependencies: ["LaterbaseCore", "CZlib", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "UndoWindow",
+            dependencies: ["LaterbaseCore", "Backups", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Restore",
+            dependencies: ["LaterbaseCore", "Backups", "UndoWindow", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Agent",
+            dependencies: ["LaterbaseCore", "Backups", "UndoWindow", "Restore", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "standby-entrypoint",
             dependencies: [
-                "Shared",
+                "LaterbaseCore",
+                "Standby",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -63,7 +91,11 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Shared",
+                "LaterbaseCore",
+                "Backups",
+                "UndoWindow",
+                "Restore",
+                "Agent",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -76,7 +108,11 @@ let package = Package(
         .executableTarget(
             name: "backup-agent",
             dependencies: [
-                "Shared",
+                "LaterbaseCore",
+                "Backups",
+                "UndoWindow",
+                "Restore",
+                "Agent",
                 "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +124,8 @@ let package = Package(
         .target(
             name: "LaterbaseTestSupport",
             dependencies: [
-                "Shared",
+                "LaterbaseCore",
+                "Backups",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -96,33 +133,33 @@ let package = Package(
         ),
         .testTarget(
             name: "SharedTests",
-            dependencies: ["Shared", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "StandbyTests",
-            dependencies: ["Shared", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BackupTests",
-            dependencies: ["Shared", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ArchiveTests",
-            dependencies: ["Shared", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["Shared", "Console", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "Console", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Browser"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "LaterbaseTestSupport"],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,5 +1,5 @@
+import Backups
 import Foundation
-import Shared
 
 /// `/backups?db=NAME`: a library's backups, newest first, each with verify and restore.
 enum BackupsPage {

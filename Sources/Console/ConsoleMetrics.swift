@@ -1,8 +1,9 @@
+import Backups
 import CoreMetrics
 import Foundation
 import Metrics
 import Prometheus
-import Shared
+import UndoWindow
 
 /// `/metrics`: the agent's state in Prometheus text format, through swift-metrics with a
 /// swift-prometheus factory of the console's own (not the process-wide MetricsSystem, so

@@ -1,6 +1,9 @@
+import Agent
+import Backups
 import Foundation
+import LaterbaseCore
 import Logging
-import Shared
+import Restore
 import Synchronization
 
 /// The console's restore jobs: one at a time, run in the background so closing the page does

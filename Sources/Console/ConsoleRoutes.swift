@@ -1,8 +1,12 @@
+import Agent
+import Backups
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LaterbaseCore
 import Logging
-import Shared
+import Restore
+import UndoWindow
 
 /// The console's routes. Pages are GET and change nothing; every POST goes through
 /// ``ConsoleForm/read(_:context:)`` (session + CSRF token).

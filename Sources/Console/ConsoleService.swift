@@ -1,8 +1,9 @@
+import Agent
 import Foundation
 import Hummingbird
+import LaterbaseCore
 import Logging
 import ServiceLifecycle
-import Shared
 
 /// The web console, a service of `backup-agent run`'s ServiceGroup (with `CONSOLE=on`). It only
 /// reads what the agent wrote to `BACKUP_DIR` and asks the primary; the one thing it changes is

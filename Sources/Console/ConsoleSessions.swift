@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// Logged-in browser sessions of the console, in memory (a restart logs everyone out). Each has
 /// a random cookie token and its own CSRF token that every form carries back.

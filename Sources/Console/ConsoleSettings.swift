@@ -1,4 +1,5 @@
-import Shared
+import LaterbaseCore
+
 
 /// The web console of `backup-agent run` (`CONSOLE`, `CONSOLE_PORT`, `CONSOLE_ADDRESS`,
 /// `CONSOLE_PASSWORD` / `CONSOLE_PASSWORD_FILE`). Off unless `CONSOLE=on`; on without a password

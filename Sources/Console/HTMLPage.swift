@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Shared
+import LaterbaseCore
 
 /// Server-rendered pages: one layout, escaped text, no script. Every value from a library,
 /// a file or a form goes through ``escape(_:)``.

@@ -1,5 +1,6 @@
+import Agent
+import Backups
 import Foundation
-import Shared
 
 /// One library as the overview shows it: its newest backup and the last pass's word on it.
 struct LibraryStatus: Sendable {

@@ -1,5 +1,5 @@
+import Backups
 import Foundation
-import Shared
 
 /// `/`: each library's newest backup, the health line, the standby as the primary sees it, the
 /// undo window. Reloads itself every 30 seconds.

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import LaterbaseCore
+import UndoWindow
 
 /// What the primary says about its standbys and slots (`pg_stat_replication`,
 /// `pg_replication_slots`): read from the Resolve server itself, so it is true even when the

@@ -1,5 +1,6 @@
+import Backups
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// `/restore?file=…` (the form) and `/jobs` (the running or last restore, with progress).
 enum RestorePage {

@@ -1,5 +1,5 @@
+import Backups
 import Foundation
-import Shared
 
 /// `/search?project=TEXT`: which backups hold a project whose name contains TEXT, and when it
 /// was last saved in each, from the manifests (no server is asked).

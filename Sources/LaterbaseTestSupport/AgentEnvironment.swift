@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import LaterbaseCore
 
 extension PostgresCluster {
     /// The environment of a `backup-agent` aimed at this cluster and backing up into

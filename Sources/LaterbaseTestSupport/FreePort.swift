@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// Asks the kernel for a free TCP port on 127.0.0.1 (``LoopbackPort``, as the agent does).
 public enum FreePort {

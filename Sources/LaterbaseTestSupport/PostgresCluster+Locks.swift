@@ -1,4 +1,5 @@
-import Shared
+import LaterbaseCore
+
 
 extension PostgresCluster {
     /// Runs `body` while another session holds `LOCK TABLE table IN ACCESS EXCLUSIVE MODE` in

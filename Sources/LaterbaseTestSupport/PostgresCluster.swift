@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// A real, throwaway PostgreSQL server for tests: `initdb` into a fresh temporary directory,
 /// `pg_ctl start` on a free loopback port with scram-sha-256 authentication, and on

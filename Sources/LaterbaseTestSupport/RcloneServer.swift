@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// A real rclone remote for tests: `rclone serve webdav` of a temporary folder on a free
 /// loopback port, and an rclone config naming it `offsite`. Can be killed and started again on

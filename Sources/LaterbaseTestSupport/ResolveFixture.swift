@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// Makes a small Resolve-like library in a real database: the tables Resolve uses
 /// (mixed-case names), a project folder tree, projects with last-modified times, timelines,

@@ -1,5 +1,4 @@
 import Foundation
-import Shared
 
 /// Runs one of the built executables to completion with exactly `environment` (plus PATH) and
 /// returns its exit status, standard output and standard error.

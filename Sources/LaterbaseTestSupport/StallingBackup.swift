@@ -1,5 +1,6 @@
+import Backups
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// A backup whose restore stops inside psql's transaction until someone ends it, so a test can
 /// stop a restore mid-way however fast the machine is (a big library only made that likely).

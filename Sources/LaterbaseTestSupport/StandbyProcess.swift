@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// A `standby-entrypoint run` child process for integration tests, fed by a ``PostgresCluster``
 /// as its primary. Its data directory lives in a fresh `/tmp/laterbase-standby-XXXXXX` (owned

@@ -1,7 +1,10 @@
+import Agent
 import ArgumentParser
+import Backups
 import Foundation
+import LaterbaseCore
 import Logging
-import Shared
+import UndoWindow
 
 /// `backup-agent`: scheduled, verified logical backups of every Resolve library.
 @main
@@ -37,8 +40,9 @@ enum AgentContext {
         signal(SIGPIPE, SIG_IGN)
         let env = EnvironmentReader()
         let settings = try BackupSettings(environment: env)
+        let archive = try ArchiveSettings(environment: env)
         let schedule = try ScheduleSettings(settings: settings, environment: env)
         LoggingSetup.bootstrap(settings.log, toStandardError: !logging)
-        return AgentRuntime(settings: settings, schedule: schedule, logger: Logger(label: "backup-agent"))
+        return AgentRuntime(settings: settings, archive: archive, schedule: schedule, logger: Logger(label: "backup-agent"))
     }
 }

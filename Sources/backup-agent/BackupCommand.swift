@@ -1,5 +1,7 @@
+import Agent
 import ArgumentParser
-import Shared
+import Backups
+import LaterbaseCore
 
 /// `backup-agent backup [--db NAME]`: one pass now, then exit (1 when any database failed).
 ///

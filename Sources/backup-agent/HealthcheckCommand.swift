@@ -1,6 +1,7 @@
+import Agent
 import ArgumentParser
+import Backups
 import Foundation
-import Shared
 
 /// `backup-agent healthcheck`: exit 0 / 1 from the last pass, the backup age and (with the WAL
 /// archive) the undo window, one line why.

@@ -1,6 +1,10 @@
+import Agent
 import ArgumentParser
+import Backups
 import Foundation
-import Shared
+import LaterbaseCore
+import Restore
+import UndoWindow
 
 /// `backup-agent list [--json] [--project NAME]`: backups newest first per database.
 struct ListCommand: AsyncParsableCommand {

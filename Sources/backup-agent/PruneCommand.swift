@@ -1,6 +1,7 @@
+import Agent
 import ArgumentParser
+import Backups
 import Foundation
-import Shared
 
 /// `backup-agent prune [--dry-run]`: apply retention now.
 struct PruneCommand: AsyncParsableCommand {

@@ -1,6 +1,10 @@
+import Agent
 import ArgumentParser
+import Backups
 import Foundation
-import Shared
+import LaterbaseCore
+import Restore
+import UndoWindow
 
 /// `backup-agent restore FILE --as NEWDB`: restore into a NEW database, never over one.
 /// `backup-agent restore --db NAME --at TIME --as NEWDB`: one library as it was at TIME, from the WAL archive.

@@ -1,9 +1,12 @@
+import Agent
 import ArgumentParser
+import Backups
 import Console
 import Foundation
+import LaterbaseCore
 import Logging
 import ServiceLifecycle
-import Shared
+import UndoWindow
 import UnixSignals
 
 /// `backup-agent run`: the long-running supervisor (and, with `WAL_ARCHIVE=on`, the WAL
@@ -18,7 +21,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             agent.logger.info("backup-agent started", metadata: [
                 "schedule": "\(agent.settings.schedule)", "tz": "\(agent.zone.identifier)",
                 "backup_dir": "\(agent.settings.backupDirectory)", LogKey.host: "\(agent.settings.source.host):\(agent.settings.source.port)",
-                "wal_archive": "\(agent.settings.archive.enabled ? "on, slot \(agent.settings.archive.slot), base backups \(agent.settings.archive.baseSchedule.expression)" : "off")",
+                "wal_archive": "\(agent.archive.enabled ? "on, slot \(agent.archive.slot), base backups \(agent.archive.baseSchedule.expression)" : "off")",
                 "console": "\(console.enabled ? "on, port \(console.port)" : "off")",
             ])
             let services: [ServiceGroupConfiguration.ServiceConfiguration] =

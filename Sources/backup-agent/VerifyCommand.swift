@@ -1,6 +1,9 @@
+import Agent
 import ArgumentParser
+import Backups
 import Foundation
-import Shared
+import LaterbaseCore
+import Restore
 
 /// `backup-agent verify [FILE|--all] [--restore-test]`: checksum and full gzip decode.
 struct VerifyCommand: AsyncParsableCommand {

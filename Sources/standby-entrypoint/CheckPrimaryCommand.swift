@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Shared
+import LaterbaseCore
+import Standby
 
 /// `standby-entrypoint check-primary`: preflight of the primary, each failure with its fix.
 struct CheckPrimaryCommand: AsyncParsableCommand {

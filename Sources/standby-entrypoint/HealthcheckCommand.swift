@@ -1,5 +1,6 @@
 import ArgumentParser
-import Shared
+import LaterbaseCore
+import Standby
 
 /// `standby-entrypoint healthcheck`: exit 0 healthy / 1 not, one line why.
 struct HealthcheckCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Logging
-import Shared
+import Standby
 
 /// `standby-entrypoint promote`: turn the standby into a primary.
 struct PromoteCommand: AsyncParsableCommand {

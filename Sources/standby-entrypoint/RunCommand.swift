@@ -1,6 +1,7 @@
 import ArgumentParser
+import LaterbaseCore
 import Logging
-import Shared
+import Standby
 
 /// `standby-entrypoint run`: prepare the standby, then exec postgres.
 struct RunCommand: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+import LaterbaseCore
 import Logging
-import Shared
+import Standby
 
 /// `standby-entrypoint`: prepares a hot standby of the Resolve server, then execs postgres.
 @main

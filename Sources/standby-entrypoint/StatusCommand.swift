@@ -1,5 +1,6 @@
 import ArgumentParser
-import Shared
+import LaterbaseCore
+import Standby
 
 /// `standby-entrypoint status`: role, receiver state, lag, slot, primary.
 struct StatusCommand: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
+import UndoWindow
 
 /// The receiver down while the primary writes WAL: the slot's state in health, the gap after
 /// the primary dropped the WAL, the new base backup it triggers.

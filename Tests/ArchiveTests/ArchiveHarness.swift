@@ -1,6 +1,7 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
+import UndoWindow
 
 /// `backup-agent run` with the WAL archive on, against a replication-enabled test cluster, with
 /// a private backup folder; helpers for the undo-window tests.

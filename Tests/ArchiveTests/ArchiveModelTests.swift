@@ -1,6 +1,9 @@
+@testable import Backups
 import Foundation
+@testable import LaterbaseCore
+@testable import Restore
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// The undo window's pure parts: segment names, LSNs, TIME, the window and its gaps, retention,
 /// the health line, the settings.

@@ -1,8 +1,9 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
 import Logging
-import Shared
 import Testing
+import UndoWindow
 
 /// Retention applied to real files, and the agent's refusal of bad undo-window settings.
 @Suite("undo window: retention on disk, settings", .timeLimit(.minutes(1)))

@@ -1,7 +1,8 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// `BASE_BACKUP_AFTER_WAL`: the setting, the WAL counted since a base backup, the rule.
 @Suite("undo window: a base backup after so much WAL (pure)")

@@ -1,8 +1,9 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Logging
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// Base backups are zstd tar files (pg_basebackup 15 compresses; 13 and 14 write plain tar that
 /// zstd compresses after); gzip ones, made before, and plain ones restore too.

@@ -1,7 +1,8 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// The WAL receiver asks the primary every second how far it has flushed; it holds one
 /// connection for that (not a login a second) and opens a new one when that one is lost.

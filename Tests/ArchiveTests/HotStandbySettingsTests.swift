@@ -1,5 +1,5 @@
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// ``HotStandbySettings``: what the scratch server's log asks to raise. Pure.
 @Suite("undo window: settings the primary had higher")

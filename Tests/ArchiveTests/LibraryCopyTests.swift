@@ -1,8 +1,9 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Logging
+@testable import Restore
 import Testing
-@testable import Shared
 
 /// The copy of `restore --at` (pg_dump → FIFO → psql, ``LibraryCopy``) against a real
 /// server and psql, with a shell script standing in for pg_dump's end so that each way it can

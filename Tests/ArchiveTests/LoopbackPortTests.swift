@@ -1,6 +1,6 @@
 import Foundation
+import LaterbaseCore
 import Testing
-import Shared
 
 /// ``LoopbackPort`` (Shared/Support): a port the kernel says is free, which can then be bound.
 @Suite("LoopbackPort")

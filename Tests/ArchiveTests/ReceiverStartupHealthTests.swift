@@ -1,7 +1,7 @@
 import Foundation
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// healthcheck right after the agent (re)starts: the receiver is "starting", not "down".
 @Suite("undo window: healthcheck while the receiver starts", .timeLimit(.minutes(3)))

@@ -1,6 +1,7 @@
 import Foundation
+@testable import Restore
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// ``ReplayStall``: when the scratch server's replay waits for WAL nobody will supply. Pure.
 @Suite("undo window: the end of replay")

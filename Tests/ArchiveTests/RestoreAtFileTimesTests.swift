@@ -1,7 +1,8 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
+import UndoWindow
 
 /// restore --at chooses the WAL it copies by the files' times; times that are off must cost
 /// replay time, never a state older than asked for.

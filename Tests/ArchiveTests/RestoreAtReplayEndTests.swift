@@ -1,7 +1,7 @@
 import Foundation
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// Where replay of `restore --at` ends when no commit follows TIME, and what it does with a
 /// damaged archive: the scratch server runs in standby mode and waits at the end of the WAL

@@ -1,8 +1,10 @@
+import Backups
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
 import Logging
-import Shared
 import Testing
+import UndoWindow
 
 /// `restore --at` unpacks only the library it restores (``SelectiveUnpack``): the others are
 /// zero-filled sparse files, which replay writes through; a library renamed since the base

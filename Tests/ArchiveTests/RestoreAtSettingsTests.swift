@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// `restore --at` when the Resolve server runs with higher hot-standby settings than the base
 /// backup's configuration gives the scratch server (``HotStandbySettings``): PostgreSQL refuses

@@ -1,7 +1,8 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
+import UndoWindow
 
 /// A library in a tablespace of its own: the base backup carries it as `OID.tar` and names its
 /// folder on the Resolve server in `tablespace_map`. The scratch server gets its own copy; it

@@ -1,7 +1,8 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
+import UndoWindow
 
 /// The undo window end to end: `backup-agent run` with WAL_ARCHIVE=on (real pg_receivewal and
 /// pg_basebackup against PostgreSQL 15), then `restore --db --at --as`.

@@ -1,7 +1,8 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
+import UndoWindow
 
 /// `restore --at` when its scratch server dies (SIGKILL of the postmaster, as the kernel's OOM
 /// killer does): during replay with one library unpacked, once is survived by unpacking

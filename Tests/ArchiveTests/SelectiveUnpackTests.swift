@@ -1,6 +1,8 @@
 import Foundation
+import LaterbaseCore
+@testable import Restore
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 @Suite("restore --at: which files are unpacked, and the space it needs")
 struct SelectiveUnpackTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 @Suite("restore --at: staging a .partial segment the receiver finished meanwhile")
 struct StagePartialTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Shared
+@testable import UndoWindow
 
 /// `tablespace_map` as the server reads it: `OID PATH` per entry, a backslash makes the next
 /// character part of PATH (a line break too). Only the OIDs matter to ``ScratchCluster``.

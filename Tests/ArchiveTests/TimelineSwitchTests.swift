@@ -1,7 +1,7 @@
 import Foundation
 import LaterbaseTestSupport
-import Shared
 import Testing
+import UndoWindow
 
 /// A failover: the standby is promoted (timeline 2) and the agent is pointed at it.
 @Suite("undo window: timeline switch", .serialized, .timeLimit(.minutes(5)))

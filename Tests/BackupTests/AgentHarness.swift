@@ -1,6 +1,7 @@
+import Backups
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 
 /// Runs the built `backup-agent` against a test cluster with a private backup folder.
 struct AgentHarness {

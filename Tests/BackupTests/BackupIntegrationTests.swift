@@ -1,7 +1,8 @@
+@testable import Backups
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// `backup-agent` end to end on a real PostgreSQL: the built binary, real pg_dump, real files.
 @Suite("backup-agent on a real server", .timeLimit(.minutes(5)))

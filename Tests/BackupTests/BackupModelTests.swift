@@ -1,6 +1,8 @@
+@testable import Agent
+@testable import Backups
 import Foundation
+@testable import LaterbaseCore
 import Testing
-@testable import Shared
 
 @Suite("Manifest, layout, catalog and health")
 struct BackupModelTests {

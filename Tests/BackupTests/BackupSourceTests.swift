@@ -1,5 +1,6 @@
+@testable import Backups
+@testable import LaterbaseCore
 import Testing
-@testable import Shared
 
 /// ``BackupSource/staleness(of:standby:maxLagSeconds:)``: when a standby's data is too old to back up.
 @Suite("which server a pass reads from")

@@ -1,6 +1,6 @@
 import Foundation
+@testable import LaterbaseCore
 import Testing
-@testable import Shared
 
 @Suite("BACKUP_SCHEDULE parsing and next run")
 struct CronScheduleTests {

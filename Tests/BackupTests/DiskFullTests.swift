@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// A backup folder that runs out of space, on a real 3 MiB tmpfs.
 @Suite("disk full", .timeLimit(.minutes(3)), .enabled(if: SystemAccount.isRoot, "mounting a small tmpfs needs root"))

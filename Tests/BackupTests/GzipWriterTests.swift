@@ -1,6 +1,6 @@
+@testable import Backups
 import Foundation
 import Testing
-@testable import Shared
 
 @Suite("Parallel gzip writer")
 struct GzipWriterTests {

@@ -1,8 +1,9 @@
+@testable import Backups
 import Crypto
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// An idle day offsite: 24 hourly points of an unchanged library copied to a real rclone remote
 /// (`rclone serve webdav`) through a proxy that counts every byte the agent sends.

@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// One-shot `backup-agent backup` stopped by a signal: the real binary with a real pg_dump held
 /// mid-dump by a table lock.

@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// `backup-agent restore` stopped by a signal while psql holds the new database's transaction open:
 /// the real binary, a real server, and a backup whose restore waits at its end (``StallingBackup``)

@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// A library whose `"SM_Project"` is locked (`LOCK TABLE … IN ACCESS EXCLUSIVE MODE`, as a Resolve
 /// schema upgrade does): the pass fails that library within `BACKUP_LOCK_WAIT` and the agent

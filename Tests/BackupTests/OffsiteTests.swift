@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// Offsite copies through a real rclone remote (`rclone serve webdav` on loopback) and retention.
 @Suite("offsite copies and retention", .timeLimit(.minutes(5)))

@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// restore, list and verify with the built binary on a real server.
 @Suite("restore, list, verify", .timeLimit(.minutes(5)))

@@ -1,6 +1,6 @@
+@testable import Backups
 import Foundation
 import Testing
-@testable import Shared
 
 @Suite("Retention policy")
 struct RetentionPolicyTests {

@@ -1,7 +1,8 @@
+import Backups
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// Backups read from a real standby (`BACKUP_HOST`) made by `standby-entrypoint run`, while the
 /// primary keeps changing and vacuuming.

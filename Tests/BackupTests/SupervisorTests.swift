@@ -1,7 +1,8 @@
+@testable import Agent
 import Foundation
+@testable import LaterbaseCore
 import Logging
 import Testing
-@testable import Shared
 
 /// The supervisor's loop with a scripted wall clock: passes never overlap, a missed hour after
 /// a suspend or clock jump runs once, not once per missed hour.

@@ -1,6 +1,6 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
 
 /// The console over real HTTP against a real agent and PostgreSQL: nothing without the

@@ -1,6 +1,6 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
 
 /// Debian's headless Chromium, driven by Selenium and chromedriver, through log-in → find a

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import LaterbaseCore
 
 /// A browser-like HTTP client over real HTTP, by curl: a cookie jar of its own, no redirects
 /// followed (so the tests see them), the password and form data passed in 0600 files, never in

@@ -1,6 +1,7 @@
+import Backups
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
 
 /// The console's faults: the agent stopped during a console restore, and a console port that is

@@ -1,6 +1,6 @@
+import Backups
 import Foundation
 import LaterbaseTestSupport
-import Shared
 
 /// A real PostgreSQL cluster holding a Resolve-like library, and the built `backup-agent run`
 /// with the console on a free loopback port, after its first backup pass.

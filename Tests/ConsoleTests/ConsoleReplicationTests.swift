@@ -1,6 +1,6 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
 
 /// The overview and /metrics read the standby's state from the primary itself

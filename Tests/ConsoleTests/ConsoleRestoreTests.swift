@@ -1,6 +1,6 @@
 import Foundation
+import LaterbaseCore
 import LaterbaseTestSupport
-import Shared
 import Testing
 
 /// Restores started from the console's pages, against a real agent and PostgreSQL.

@@ -1,8 +1,9 @@
-import Foundation
-import LaterbaseTestSupport
-@testable import Shared
-import Testing
+@testable import Backups
 @testable import Console
+import Foundation
+@testable import LaterbaseCore
+import LaterbaseTestSupport
+import Testing
 
 @Suite("console: settings, forms, escaping")
 struct ConsoleSettingsTests {

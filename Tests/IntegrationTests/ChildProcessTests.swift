@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 @Suite("Child processes", .timeLimit(.minutes(3)))
 struct ChildProcessTests {

@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// The libpq binding against a real PostgreSQL started for these tests.
 @Suite("libpq binding on a real server", .timeLimit(.minutes(3)))

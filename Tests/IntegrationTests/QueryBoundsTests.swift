@@ -1,8 +1,8 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Synchronization
 import Testing
-@testable import Shared
 
 /// Every libpq call is bounded (lock_timeout, statement_timeout, connect_timeout) and
 /// cancellable (task cancellation sends PQcancel), on a real server.

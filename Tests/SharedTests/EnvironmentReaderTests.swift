@@ -1,6 +1,6 @@
 import Foundation
+@testable import LaterbaseCore
 import Testing
-@testable import Shared
 
 @Suite("Environment reading")
 struct EnvironmentReaderTests {

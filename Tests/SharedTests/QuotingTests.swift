@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import Logging
 import Testing
-@testable import Shared
 
 @Suite("Quoting, passfiles, errors and log lines")
 struct QuotingTests {

@@ -1,6 +1,6 @@
 import Foundation
+@testable import LaterbaseCore
 import Testing
-@testable import Shared
 
 @Suite("Secrets and _FILE variables")
 struct SecretTests {

@@ -1,7 +1,9 @@
+@testable import Backups
 import Foundation
+@testable import LaterbaseCore
 import Logging
+@testable import Standby
 import Testing
-@testable import Shared
 
 @Suite("Settings of each executable")
 struct SettingsTests {

@@ -1,6 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
+@testable import Standby
 import Testing
-@testable import Shared
 
 @Suite("Health, status and replication state (pure)")
 struct HealthTests {

@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 /// `check-primary` and `status` while another session holds `LOCK TABLE pg_proc IN ACCESS
 /// EXCLUSIVE MODE` on the primary (every query that looks up a function waits; the lock is

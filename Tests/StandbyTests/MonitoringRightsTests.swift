@@ -1,6 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
+@testable import Standby
 import Testing
-@testable import Shared
 
 @Suite("Rights a non-superuser PRIMARY_USER needs, and transient server states")
 struct MonitoringRightsTests {

@@ -1,6 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
+@testable import Standby
 import Testing
-@testable import Shared
 
 @Suite("Preflight of the primary (pure)")
 struct PreflightTests {

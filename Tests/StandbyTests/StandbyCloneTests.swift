@@ -1,7 +1,8 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
+@testable import Standby
 import Testing
-@testable import Shared
 
 /// First boot and later boots against a real primary on loopback.
 @Suite("standby-entrypoint run: clone and restart", .timeLimit(.minutes(4)))

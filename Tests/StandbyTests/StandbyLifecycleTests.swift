@@ -1,7 +1,8 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
+@testable import Standby
 import Testing
-@testable import Shared
 
 /// Faults and failover: a re-initialised primary, SIGTERM during the clone, a dead primary, promotion.
 @Suite("standby-entrypoint: faults and failover", .timeLimit(.minutes(4)))

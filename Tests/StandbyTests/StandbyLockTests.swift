@@ -1,7 +1,8 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
+@testable import Standby
 import Testing
-@testable import Shared
 
 /// One `standby-entrypoint run` per PGDATA, and the passfile outside PGDATA, on real clusters.
 @Suite("standby-entrypoint: PGDATA lock and passfile", .timeLimit(.minutes(4)))

@@ -1,7 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
-@testable import Shared
 
 @Suite("standby-entrypoint command line")
 struct StandbySmokeTests {

@@ -1,6 +1,7 @@
 import Foundation
+@testable import LaterbaseCore
+@testable import Standby
 import Testing
-@testable import Shared
 
 @Suite("Standby pure functions: versions and quoting")
 struct VersionAndQuotingTests {

@@ -1,0 +1,127 @@
+import Backups
+import Foundation
+import LaterbaseCore
+import Logging
+import Restore
+import UndoWindow
+
+/// The backup agent's pieces, built once from its settings — backup folder layout, time zone,
+/// schedule, retention policy, offsite remote — and what each command does with them, so every
+/// command of `backup-agent` is one call. The rule "nothing is pruned after a failed pass" lives
+/// here (``retentionBlocker(_:)``) for the pass's own retention and for `prune` alike.
+public struct AgentRuntime: Sendable {
+    public let settings: BackupSettings
+    /// The undo window: WAL archive and base backups (`WAL_ARCHIVE`, `WAL_SLOT`, …).
+    public let archive: ArchiveSettings
+    public let schedule: CronSchedule
+    public let zone: TimeZone
+    public let layout: BackupLayout
+    public let policy: RetentionPolicy
+    /// Nil when offsite copies are off.
+    public let remote: RcloneRemote?
+    public let logger: Logger
+
+    public init(settings: BackupSettings, archive: ArchiveSettings, schedule: ScheduleSettings, logger: Logger) {
+        self.settings = settings
+        self.archive = archive
+        self.schedule = schedule.schedule
+        self.zone = schedule.zone
+        self.layout = BackupLayout(root: settings.backupDirectory)
+        self.policy = RetentionPolicy(settings: settings)
+        self.remote = RcloneRemote(settings: settings)
+        self.logger = logger
+    }
+
+    /// One pass (only `database` when given), then retention and offsite copies: what
+    /// `backup-agent backup` and each firing of `run` do.
+    /// - Parameter lockTimeout: how long to wait for another agent's pass.
+    /// - Throws: what ``BackupPass/run(only:now:)`` throws when the pass cannot start, or
+    ///   `CancellationError`.
+    public func backUp(only database: String? = nil, lockTimeout: Duration) async throws -> AgentState.Pass {
+        let pass = try await BackupPass(settings: settings, lockTimeout: lockTimeout, logger: logger).run(only: database)
+        try Task.checkCancellation()
+        await afterPass()
+        return pass
+    }
+
+    /// The long-running supervisor of `backup-agent run`.
+    public func supervisor() -> BackupSupervisor {
+        BackupSupervisor(schedule: schedule, zone: zone, runOnStart: settings.backupOnStart, logger: logger) {
+            _ = try await backUp(lockTimeout: .seconds(3600))
+        }
+    }
+
+    /// A restore job aimed at the primary, or at `host`/`port` when given (`restore`, `verify --restore-test`).
+    public func restoreJob(host: String? = nil, port: Int? = nil) -> RestoreJob {
+        var target = settings.primary.connection()
+        if let host { target.host = host }
+        if let port { target.port = port }
+        return RestoreJob(target: target, logger: logger)
+    }
+
+    /// What `prune` would do now, without doing it.
+    public func prunePlan() -> [Pruner.Line] { pruner.plan() }
+
+    /// Retention now (`backup-agent prune`). Returns the removed `folder/file`s.
+    /// - Throws: ``BackupError`` `.lockHeld`, or `.retentionBlocked` after a failed pass.
+    public func prune() async throws -> [String] {
+        let lock = try await DirectoryLock.acquire(layout.lockFile, folder: layout.root, timeout: .seconds(2))
+        defer { lock.release() }
+        if let reason = Self.retentionBlocker(try? AgentState.load(from: layout.stateFile)) {
+            throw BackupError(.retentionBlocked, reason)
+        }
+        return await pruner.apply()
+    }
+
+    /// The healthcheck's verdict now.
+    /// - Throws: ``BackupError`` `.stateUnreadable` when the state file cannot be read.
+    public func health(now: Date = Date()) throws -> BackupHealth.Verdict {
+        let state: AgentState
+        do {
+            state = try AgentState.load(from: layout.stateFile)
+        } catch {
+            throw BackupError(.stateUnreadable, "unhealthy: cannot read \(layout.stateFile): \(error)")
+        }
+        let maxAge = BackupHealth.maxAge(settings: settings, schedule: schedule, zone: zone, now: now)
+        let offsite = remote == nil ? nil
+            : BackupHealth.backlog(StoredBackup.all(in: layout), ledger: UploadLedger.load(layout), now: now, grace: maxAge)
+        return BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite)
+    }
+
+    /// Why retention must not run: the last recorded pass failed for a library (a broken server
+    /// must never cost old backups). Nil when it may run. A pass over one library (`--db`) is
+    /// recorded merged into the last full pass, so another library's failure still counts.
+    public static func retentionBlocker(_ state: AgentState?) -> String? {
+        guard let failed = state?.lastPass?.failed, !failed.isEmpty else { return nil }
+        return "the last backup pass failed for \(failed.keys.sorted().joined(separator: ", ")); nothing is pruned until a pass succeeds"
+    }
+
+    private var pruner: Pruner { Pruner(layout: layout, policy: policy, zone: zone, remote: remote, logger: logger) }
+
+    /// Under the `BACKUP_DIR` lock: retention unless ``retentionBlocker(_:)`` says no, then
+    /// offsite copies of what is left (also after a failed pass: what succeeded should leave the
+    /// building). Failures are logged, never thrown.
+    private func afterPass() async {
+        let lock: DirectoryLock
+        do {
+            lock = try await DirectoryLock.acquire(layout.lockFile, folder: layout.root, timeout: .seconds(600))
+        } catch {
+            logger.error("retention and offsite copies did not run", metadata: [LogKey.error: "\(error)"])
+            return
+        }
+        defer { lock.release() }
+        if let reason = Self.retentionBlocker(try? AgentState.load(from: layout.stateFile)) {
+            logger.notice("retention skipped; no backup is removed", metadata: [LogKey.error: "\(reason)"])
+        } else {
+            await pruner.apply()
+        }
+        if let remote {
+            let outcome = await OffsiteSync(remote: remote, layout: layout, logger: logger).run()
+            if !outcome.failed.isEmpty {
+                logger.error("offsite copies are behind; local backups go on", metadata: [
+                    "pending": "\(outcome.failed.count + outcome.notAttempted)", LogKey.error: "\(outcome.failed.values.first ?? "")",
+                ])
+            }
+        }
+    }
+}

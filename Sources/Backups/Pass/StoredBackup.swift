@@ -1,0 +1,49 @@
+import Foundation
+import LaterbaseCore
+
+/// A finished backup file found in `BACKUP_DIR`, with its manifest when it has one.
+public struct StoredBackup: Sendable, Equatable {
+    /// The database, from the manifest (or the folder name when there is none).
+    public let database: String
+    /// The folder under `BACKUP_DIR`.
+    public let folder: String
+    /// The `.sql.gz` file name.
+    public let file: String
+    public let path: String
+    /// The time in the file name (UTC).
+    public let time: Date
+    public let size: Int64
+    public let manifest: BackupManifest?
+
+    /// `folder/file`, the key used for uploads and messages.
+    public var relativePath: String { folder + "/" + file }
+
+    /// Every finished backup under `layout.root`, newest first per database, databases by name.
+    /// Hidden and `.partial` files are ignored; unreadable manifests count as missing.
+    public static func all(in layout: BackupLayout) -> [StoredBackup] {
+        let manager = FileManager.default
+        var result: [StoredBackup] = []
+        for folder in ((try? manager.contentsOfDirectory(atPath: layout.root)) ?? []).sorted() where !folder.hasPrefix(".") {
+            let directory = layout.root + "/" + folder
+            for file in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where !file.hasPrefix(".") {
+                guard let time = BackupLayout.time(ofFileName: file) else { continue }
+                let path = directory + "/" + file
+                let size = ((try? manager.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+                let manifest = manager.contents(atPath: BackupLayout.manifestPath(forBackup: path)).flatMap { try? BackupManifest.decode($0) }
+                let database = manifest?.database ?? (folder.removingPercentEncoding ?? folder)
+                result.append(StoredBackup(database: database, folder: folder, file: file, path: path, time: time, size: size, manifest: manifest))
+            }
+        }
+        return result.sorted { ($0.database, $1.time) < ($1.database, $0.time) }
+    }
+
+    /// Finds a backup by absolute path, path relative to `BACKUP_DIR`, or bare file name.
+    public static func find(_ reference: String, in layout: BackupLayout) throws -> StoredBackup {
+        let all = all(in: layout)
+        let standardized = (reference as NSString).standardizingPath
+        if let match = all.first(where: { $0.path == standardized || $0.relativePath == reference || $0.file == reference }) {
+            return match
+        }
+        throw BackupError(.notFound, "no backup \"\(reference)\" in \(layout.root); run `backup-agent list` to see the backups")
+    }
+}

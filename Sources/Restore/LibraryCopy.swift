@@ -1,0 +1,93 @@
+import Foundation
+import LaterbaseCore
+import Logging
+import UndoWindow
+
+/// The copy step of `restore --at`: `pg_dump` of one library on the scratch server into a new
+/// database on the target (``PointInTimeRestore`` makes it while it replays), with
+/// ``RestoreJob``'s guarantees (``RestoreJob/intoNewDatabase(_:label:logFile:created:fill:)``):
+/// `psql --single-transaction`, and the new database dropped again when anything fails.
+///
+/// The dump does not pass through the agent: pg_dump writes into a FIFO in the scratch folder
+/// and psql reads it (`-f FIFO`); the kernel moves the bytes. The agent watches both ends:
+/// - psql fails (an SQL error, or it cannot connect) → pg_dump is stopped (it may wait for the
+///   FIFO's reader) and psql's reason is told;
+/// - pg_dump fails because psql stopped reading (SIGPIPE, "Broken pipe") → psql's reason is told;
+/// - pg_dump fails otherwise → psql is stopped at once, before it can commit what it read, and
+///   pg_dump's reason is told; the database is dropped in every case.
+struct LibraryCopy: Sendable {
+    let dump: ChildProcess
+    /// The FIFO's path, made by ``run(job:into:label:logFile:created:dumped:)`` and removed after it.
+    let fifo: String
+    /// When pg_dump fails on its own: why the server it reads is gone, or nil while it runs (then
+    /// pg_dump's own reason is told). Its "server closed the connection unexpectedly" does not say
+    /// which server: the Resolve server is fine when the scratch server is what stopped.
+    var sourceGone: @Sendable () -> String? = { nil }
+
+    /// `dumped` runs once pg_dump has written everything (psql may still be building indexes).
+    /// `created`: the database exists already (``RestoreJob/create(_:)``); else it is made first.
+    func run(job: RestoreJob, into database: String, label: String, logFile: String, created: Bool = false,
+             dumped: @escaping @Sendable () async -> Void) async throws {
+        unlink(fifo)
+        guard mkfifo(fifo, 0o600) == 0 else {
+            throw ArchiveError(.scratch, "cannot make the FIFO \(fifo) for the copy: \(String(cString: strerror(errno)))")
+        }
+        defer { unlink(fifo) }
+        try await job.intoNewDatabase(database, label: label, logFile: logFile, created: created) {
+            try await copy(job: job, into: database, dumped: dumped)
+        }
+    }
+
+    /// pg_dump ended because the FIFO lost its reader: killed by SIGPIPE or "Broken pipe".
+    static func lostReader(_ error: any Error) -> Bool {
+        (error as? ChildProcessError)?.status == "signaled(13)" || "\(error)".contains("Broken pipe")
+    }
+
+    private enum End: Sendable {
+        case psql((any Error)?)
+        case dump((any Error)?)
+    }
+
+    private func copy(job: RestoreJob, into database: String, dumped: @escaping @Sendable () async -> Void) async throws {
+        var psql = ChildProcess(try job.tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", fifo])
+        psql.connect(to: job.target.with(database: database), application: "laterbase-restore")
+        var dump = self.dump
+        dump.arguments += ["--file=\(fifo)"]
+        let (reader, writer) = (psql, dump)
+        try await withThrowingTaskGroup(of: End.self) { group in
+            group.addTask {
+                do { try await reader.run(onOutput: { _ in }) } catch { return .psql(error) }
+                return .psql(nil)
+            }
+            group.addTask {
+                do { try await writer.run(onOutput: { _ in }) } catch { return .dump(error) }
+                return .dump(nil)
+            }
+            var failures: (psql: (any Error)?, dump: (any Error)?) = (nil, nil)
+            var stoppedForDump = false
+            while let end = try await group.next() {
+                switch end {
+                case .psql(let error?):
+                    failures.psql = error
+                    group.cancelAll()
+                case .dump(let error?):
+                    failures.dump = error
+                    if !Self.lostReader(error) && failures.psql == nil {
+                        stoppedForDump = true
+                        group.cancelAll()
+                    }
+                case .dump(nil):
+                    await dumped()
+                case .psql(nil):
+                    break
+                }
+            }
+            // The reason to tell: the end that failed first on its own.
+            if stoppedForDump, let error = failures.dump {
+                if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }
+                throw error
+            }
+            if let error = failures.psql ?? failures.dump { throw error }
+        }
+    }
+}
