@@ -40,6 +40,6 @@ extension AgentRuntime {
 
     /// `restore --db --at --as`, aimed at the primary or at `host`/`port`.
     public func pointInTimeRestore(host: String? = nil, port: Int? = nil) -> PointInTimeRestore {
-        PointInTimeRestore(layout: archiveLayout, job: restoreJob(host: host, port: port), user: settings.primary.user)
+        PointInTimeRestore(layout: archiveLayout, target: restoreTarget(host: host, port: port), user: settings.primary.user)
     }
 }

@@ -51,12 +51,12 @@ public struct AgentRuntime: Sendable {
         }
     }
 
-    /// A restore job aimed at the primary, or at `host`/`port` when given (`restore`, `verify --restore-test`).
-    public func restoreJob(host: String? = nil, port: Int? = nil) -> RestoreJob {
-        var target = settings.primary.connection()
-        if let host { target.host = host }
-        if let port { target.port = port }
-        return RestoreJob(target: target, logger: logger)
+    /// Where restores go: the primary, or `host`/`port` when given (`restore`, `verify --restore-test`, the console).
+    public func restoreTarget(host: String? = nil, port: Int? = nil) -> RestoreTarget {
+        var server = settings.primary.connection()
+        if let host { server.host = host }
+        if let port { server.port = port }
+        return RestoreTarget(server: server, logger: logger)
     }
 
     /// What `prune` would do now, without doing it.

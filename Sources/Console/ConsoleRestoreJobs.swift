@@ -8,8 +8,8 @@ import Synchronization
 
 /// The console's restore jobs: one at a time, run in the background so closing the page does
 /// not stop it, cancellable (the new database is dropped again, as after any failed restore).
-/// The job is the agent's own ``RestoreJob``: a NEW database, UTF8 from template0, never over
-/// an existing name.
+/// The job is the agent's own restore pipeline (``NewLibrary`` from ``DumpSource``): a NEW
+/// database, UTF8 from template0, never over an existing name.
 actor ConsoleRestoreJobs {
     enum Outcome: Sendable, Equatable {
         case running, succeeded, failed(String), cancelled
@@ -54,16 +54,16 @@ actor ConsoleRestoreJobs {
     var isRunning: Bool { job?.outcome == .running }
 
     /// Checks the name on the target server, then starts the restore in the background.
-    /// - Throws: ``ConsoleProblem`` when a job is running, or the refusal of ``RestoreJob/requireNew(_:)``.
+    /// - Throws: ``ConsoleProblem`` when a job is running, or the refusal of ``RestoreTarget/newLibrary(named:)``.
     func start(_ backup: StoredBackup, as newDatabase: String) async throws -> Job {
         if let job, job.outcome == .running {
             throw ConsoleProblem("a restore is running (\(job.backup.file) as \"\(job.newDatabase)\"); one restore at a time: wait for it or cancel it")
         }
-        let restore = runtime.restoreJob()
-        try await restore.requireNew(newDatabase)
+        let target = runtime.restoreTarget()
+        let library = try await target.newLibrary(named: newDatabase)
         if isRunning { throw ConsoleProblem("another restore started meanwhile; one restore at a time") }
         progress.bytes.store(0, ordering: .relaxed)
-        let started = Job(id: nextID, backup: backup, newDatabase: newDatabase, target: restore.target,
+        let started = Job(id: nextID, backup: backup, newDatabase: newDatabase, target: target.server,
                           startedAt: Date(), totalBytes: backup.manifest?.rawBytes, fedBytes: 0, finishedAt: nil, outcome: .running)
         nextID += 1
         job = started
@@ -72,7 +72,7 @@ actor ConsoleRestoreJobs {
         task = Task {
             let outcome: Outcome
             do {
-                try await restore.run(backup, as: newDatabase) { counter.bytes.store($0, ordering: .relaxed) }
+                try await library.restore(from: DumpSource(backup) { counter.bytes.store($0, ordering: .relaxed) })
                 outcome = .succeeded
             } catch is CancellationError {
                 outcome = .cancelled

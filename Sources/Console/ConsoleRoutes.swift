@@ -140,7 +140,7 @@ struct ConsoleRoutes: Sendable {
         let backup = try findBackup(form["file"])
         let body: String
         do {
-            let result = try await RestoreJob.verifyChecksum(backup)
+            let result = try await DumpSource.verifyChecksum(backup)
             let manifest = backup.manifest == nil ? "(no manifest to compare with)" : "matches its manifest"
             body = #"<p class="box ok" id="outcome">OK: \#(HTMLPage.escape(backup.relativePath)) decodes to \#(HTMLPage.bytes(result.rawBytes)) of SQL; SHA-256 \#(manifest).</p>"#
         } catch {

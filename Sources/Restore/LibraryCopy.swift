@@ -4,9 +4,9 @@ import Logging
 import UndoWindow
 
 /// The copy step of `restore --at`: `pg_dump` of one library on the scratch server into a new
-/// database on the target (``PointInTimeRestore`` makes it while it replays), with
-/// ``RestoreJob``'s guarantees (``RestoreJob/intoNewDatabase(_:label:logFile:created:fill:)``):
-/// `psql --single-transaction`, and the new database dropped again when anything fails.
+/// ``NewLibrary`` (``PointInTimeSource`` makes it while it replays), with its guarantees
+/// (``NewLibrary/fill(from:_:)``): `psql --single-transaction`, and the new database dropped again
+/// when anything fails.
 ///
 /// The dump does not pass through the agent: pg_dump writes into a FIFO in the scratch folder
 /// and psql reads it (`-f FIFO`); the kernel moves the bytes. The agent watches both ends:
@@ -17,7 +17,7 @@ import UndoWindow
 ///   pg_dump's reason is told; the database is dropped in every case.
 struct LibraryCopy: Sendable {
     let dump: ChildProcess
-    /// The FIFO's path, made by ``run(job:into:label:logFile:created:dumped:)`` and removed after it.
+    /// The FIFO's path, made by ``run(into:from:dumped:)`` and removed after it.
     let fifo: String
     /// When pg_dump fails on its own: why the server it reads is gone, or nil while it runs (then
     /// pg_dump's own reason is told). Its "server closed the connection unexpectedly" does not say
@@ -25,16 +25,15 @@ struct LibraryCopy: Sendable {
     var sourceGone: @Sendable () -> String? = { nil }
 
     /// `dumped` runs once pg_dump has written everything (psql may still be building indexes).
-    /// `created`: the database exists already (``RestoreJob/create(_:)``); else it is made first.
-    func run(job: RestoreJob, into database: String, label: String, logFile: String, created: Bool = false,
-             dumped: @escaping @Sendable () async -> Void) async throws {
+    /// `library` is made first unless it exists already (``NewLibrary/create(connectable:cancellable:)``).
+    func run(into library: NewLibrary, from source: some RestoreSource, dumped: @escaping @Sendable () async -> Void) async throws {
         unlink(fifo)
         guard mkfifo(fifo, 0o600) == 0 else {
             throw ArchiveError(.scratch, "cannot make the FIFO \(fifo) for the copy: \(String(cString: strerror(errno)))")
         }
         defer { unlink(fifo) }
-        try await job.intoNewDatabase(database, label: label, logFile: logFile, created: created) {
-            try await copy(job: job, into: database, dumped: dumped)
+        try await library.fill(from: source) {
+            try await copy(into: library, dumped: dumped)
         }
     }
 
@@ -48,9 +47,8 @@ struct LibraryCopy: Sendable {
         case dump((any Error)?)
     }
 
-    private func copy(job: RestoreJob, into database: String, dumped: @escaping @Sendable () async -> Void) async throws {
-        var psql = ChildProcess(try job.tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", fifo])
-        psql.connect(to: job.target.with(database: database), application: "laterbase-restore")
+    private func copy(into library: NewLibrary, dumped: @escaping @Sendable () async -> Void) async throws {
+        let psql = try library.target.psql(into: library.name, reading: fifo)
         var dump = self.dump
         dump.arguments += ["--file=\(fifo)"]
         let (reader, writer) = (psql, dump)

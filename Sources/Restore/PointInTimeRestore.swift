@@ -2,7 +2,6 @@ import Backups
 import Foundation
 import LaterbaseCore
 import Logging
-import Synchronization
 import UndoWindow
 
 /// `backup-agent restore --db NAME --at TIME --as NEWDB`: one library as it was at TIME, restored
@@ -12,57 +11,30 @@ import UndoWindow
 /// (``UndoWindow``), unpacks it into a ``ScratchCluster`` with the server programs of its major
 /// version, copies the WAL from the base backup's start to just past TIME (a `.partial` under
 /// its final name), replays with `recovery_target_time` and `recovery_target_action=pause`,
-/// then streams `pg_dump` of NAME into ``RestoreJob`` (new UTF8 database from template0, dropped
-/// again on failure). The scratch cluster is removed whatever happens, cancellation included.
+/// then streams `pg_dump` of NAME into a ``NewLibrary`` (new UTF8 database from template0, dropped
+/// again on failure; ``PointInTimeSource``). The scratch cluster is removed whatever happens, cancellation included.
 public struct PointInTimeRestore: Sendable {
     public let layout: ArchiveLayout
-    public let job: RestoreJob
+    public let target: RestoreTarget
     /// The role pg_dump uses on the scratch server (PRIMARY_USER: it exists in the copy).
     public let user: String
     /// How long replay may take before the restore gives up.
     public var replayTimeoutSeconds = 3600
-    public var logger: Logger { job.logger }
+    public var logger: Logger { target.logger }
 
-    public init(layout: ArchiveLayout, job: RestoreJob, user: String) {
+    public init(layout: ArchiveLayout, target: RestoreTarget, user: String) {
         self.layout = layout
-        self.job = job
+        self.target = target
         self.user = user
     }
 
-    /// Runs the restore. Throws ``ArchiveError`` (one line) for every refusal, ``RestoreError`` from the restore itself.
-    /// The new database is made while the base backup unpacks and replays (`CREATE DATABASE`
-    /// waits for a checkpoint of the Resolve server before PostgreSQL 15), and dropped again
-    /// when anything fails, replay included.
-    public func run(database: String, at time: Date, as newDatabase: String, now: Date = Date()) async throws {
-        try await job.requireNew(newDatabase)
-        let created = Mutex(false)
-        do {
-            try await withServer(at: time, now: now, purpose: "restoring \(database) to a point in time", library: database, alongside: {
-                // Once: a second pass (everything unpacked) finds it made.
-                guard !created.withLock({ $0 }) else { return }
-                let started = ContinuousClock.now
-                // Not cancellable: whether it was made decides whether it is dropped again. Closed to
-                // connections until the copy starts: one left by a kill is plainly not a library.
-                try await job.create(newDatabase, connectable: false, cancellable: false)
-                created.withLock { $0 = true }
-                logger.debug("restore phase", metadata: ["phase": "new database made (beside the replay)", LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
-            }) { scratch, removal, selective in
-                if let selective { try await Self.requireKept(database, selective, on: scratch.connection(user: user), at: time) }
-                let started = ContinuousClock.now
-                try await copyLibrary(database, from: scratch, at: time, as: newDatabase, dumped: { await removal.begin() })
-                logger.info("library copied into the new database", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
-            }
-        } catch let error as RestoreError {
-            throw error  // from the copy, which dropped the database again (RestoreJob)
-        } catch {
-            guard created.withLock({ $0 }) else { throw error }
-            do {
-                try await job.drop(newDatabase)
-            } catch let dropError {
-                throw RestoreError(.failedAndLeftBehind, "\(oneLine(error)); the new database \"\(newDatabase)\" could not be dropped: \(oneLine(dropError)); drop it by hand")
-            }
-            throw error
-        }
+    /// Runs the restore: the new library is checked, made beside the replay and filled by
+    /// ``PointInTimeSource``, and dropped again when anything fails, replay included.
+    /// Throws ``ArchiveError`` (one line) for every refusal, ``RestoreError`` from the restore itself.
+    @discardableResult
+    public func run(database: String, at time: Date, as newDatabase: String, now: Date = Date()) async throws -> RestoredLibrary {
+        let library = try await target.newLibrary(named: newDatabase)
+        return try await library.restore(from: PointInTimeSource(restore: self, database: database, time: time, now: now))
     }
 
     /// The library's name at TIME must still be the database whose files were unpacked
@@ -116,7 +88,7 @@ public struct PointInTimeRestore: Sendable {
         let needed = Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: time)
         // The rest of the unbroken run, for when the files chosen by their times do not reach TIME.
         let rest = Array(Self.segments(wal, from: start.number, through: span.lastSegment?.number, covering: .distantFuture).dropFirst(needed.count))
-        let binaries = try await ServerPrograms.directory(major: major, tools: job.tools)
+        let binaries = try await ServerPrograms.directory(major: major, tools: target.tools)
         let pass = ReplayPass(base: base, needed: needed, rest: rest, binaries: binaries, time: time, purpose: purpose, library: library)
         guard let library, let selective = SelectiveUnpack.plan(base.manifest, keeping: library) else {
             return try await serve(pass, selective: nil, alongside: alongside, body)
@@ -224,9 +196,10 @@ public struct PointInTimeRestore: Sendable {
         return result
     }
 
-    func copyLibrary(_ database: String, from scratch: ScratchCluster, at time: Date, as newDatabase: String,
+    /// pg_dump of `database` on the scratch server into `library`, through a FIFO (``LibraryCopy``).
+    func copyLibrary(_ database: String, from scratch: ScratchCluster, at time: Date, into library: NewLibrary, source: some RestoreSource,
                      dumped: @escaping @Sendable () async -> Void = {}) async throws {
-        let source = scratch.connection(user: user, database: database)
+        let server = scratch.connection(user: user, database: database)
         let names = try await PostgresConnection.withConnection(scratch.connection(user: user)) { connection in
             try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").rows.compactMap { $0[0] }
         }
@@ -234,11 +207,10 @@ public struct PointInTimeRestore: Sendable {
             throw ArchiveError(.unknownLibrary, "no library \"\(database)\" on the server at \(UndoWindow.text(time)) (libraries then: \(names.joined(separator: ", ")))")
         }
         var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8", "--no-sync"])
-        dump.connect(to: source, application: "laterbase-restore-at")
+        dump.connect(to: server, application: "laterbase-restore-at")
         var copy = LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo")
         copy.sourceGone = { scratch.isRunning() ? nil : scratch.stopReason() }
-        try await copy.run(
-            job: job, into: newDatabase, label: "\(database) at \(UndoWindow.text(time))", logFile: "\(database)@\(UndoWindow.text(time))", created: true, dumped: dumped)
+        try await copy.run(into: library, from: source, dumped: dumped)
     }
 }
 

@@ -28,7 +28,7 @@ extension PointInTimeRestore {
         }
         // tar (inflate and writes) and the copies of the WAL overlap.
         let started = ContinuousClock.now
-        async let unpacked: Duration = { try await scratch.unpack(base, selective: selective, files: files, tools: job.tools); return ContinuousClock.now - started }()
+        async let unpacked: Duration = { try await scratch.unpack(base, selective: selective, files: files, tools: self.target.tools); return ContinuousClock.now - started }()
         do {
             try await scratch.stage(wal)
             try scratch.stageHistory(from: layout)

@@ -46,35 +46,21 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let agent = try AgentContext.load()
-            let name = newDatabase
-            let source: String
-            let target: ConnectionParameters
+            let restored: RestoredLibrary
             if let file {
                 let backup = try StoredBackup.find(file, in: agent.layout)
-                let job = agent.restoreJob(host: host, port: port)
-                target = job.target
-                try await TerminationSignals.cancelling(outcome: "during the restore", reportingFailure: true) {
-                    try await job.run(backup, as: name)
+                restored = try await TerminationSignals.cancelling(outcome: "during the restore", reportingFailure: true) {
+                    try await agent.restore(backup, as: newDatabase, host: host, port: port)
                 }
-                source = backup.file
             } else if let db, let at {
                 let time = try Self.parseTime(at, zone: agent.zone)
-                let restore = agent.pointInTimeRestore(host: host, port: port)
-                target = restore.job.target
-                try await TerminationSignals.cancelling(outcome: "during the restore; the scratch server was removed", reportingFailure: true) {
-                    try await restore.run(database: db, at: time, as: name)
+                restored = try await TerminationSignals.cancelling(outcome: "during the restore; the scratch server was removed", reportingFailure: true) {
+                    try await agent.restore(database: db, at: time, as: newDatabase, host: host, port: port)
                 }
-                source = "\(db) as it was at \(UndoWindow.text(time))"
             } else {
                 return
             }
-            print("""
-                Restored \(source) as the new database "\(newDatabase)" on \(target.host):\(target.port).
-                To open it in DaVinci Resolve: Project Manager → Project Libraries → Add Project Library →
-                Connect, then enter the server \(target.host), the user \(target.user) and the database name "\(newDatabase)".
-                Copy the projects you need back into your working library (export/import .drp), then remove
-                the restored library from the Project Manager.
-                """)
+            print(restored.report)
         }
     }
 }

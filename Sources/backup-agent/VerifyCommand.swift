@@ -40,17 +40,13 @@ struct VerifyCommand: AsyncParsableCommand {
                 backups = all ? stored : Dictionary(grouping: stored, by: \.folder).values.compactMap(\.first).sorted { $0.database < $1.database }
             }
             guard !backups.isEmpty else { throw CommandFailure("no backups in \(layout.root) to verify") }
-            let job = agent.restoreJob(host: host, port: port)
             var failures = 0
             for backup in backups {
                 do {
-                    let result = try await RestoreJob.verifyChecksum(backup)
+                    let result = try await DumpSource.verifyChecksum(backup)
                     var line = "OK    \(backup.relativePath)  \(result.rawBytes) bytes of SQL, SHA-256 \(backup.manifest == nil ? "(no manifest)" : "matches")"
                     if restoreTest {
-                        let scratch = "laterbase_verify_\(UUID().uuidString.prefix(8).lowercased())"
-                        try await job.run(backup, as: scratch, skipChecksum: true)
-                        let restored = (try? await job.projects(in: scratch)) ?? []
-                        try await job.drop(scratch)
+                        let restored = try await agent.restoreTest(backup, host: host, port: port)
                         let expected = backup.manifest?.resolve.projects.map(\.name).sorted() ?? []
                         guard restored.sorted() == expected else {
                             throw CommandFailure("\(backup.relativePath) restored with \(restored.count) projects, the manifest lists \(expected.count)")

@@ -12,16 +12,29 @@ import Testing
 @Suite("undo window: the copy through a FIFO", .serialized, .timeLimit(.minutes(3)))
 struct LibraryCopyTests {
     /// Runs a LibraryCopy whose "pg_dump" is `script` (it gets `--file=FIFO` as `$1`).
-    func copy(_ script: String, into database: String, on cluster: PostgresCluster, created: Bool = false) async throws -> Bool {
+    /// `made`: the library made beforehand (as `restore --at` makes it beside the replay).
+    func copy(_ script: String, into database: String, on cluster: PostgresCluster, made: NewLibrary? = nil) async throws -> Bool {
         let folder = NSTemporaryDirectory() + "laterbase-copy-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let job = RestoreJob(target: cluster.parameters(), logger: Logger(label: "test"))
+        let library: NewLibrary
+        if let made { library = made } else { library = try await Self.target(cluster).newLibrary(named: database) }
         let dump = ChildProcess("/bin/sh", ["-c", "f=${1#--file=}; " + script, "pg_dump"])
         let dumped = Flag()
-        try await LibraryCopy(dump: dump, fifo: folder + "/dump.fifo").run(job: job, into: database, label: "test", logFile: "test", created: created, dumped: { dumped.set() })
+        try await LibraryCopy(dump: dump, fifo: folder + "/dump.fifo").run(into: library, from: TestSource(), dumped: { dumped.set() })
         #expect(!FileManager.default.fileExists(atPath: folder + "/dump.fifo"))
         return dumped.value
+    }
+
+    static func target(_ cluster: PostgresCluster) -> RestoreTarget {
+        RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"))
+    }
+
+    struct TestSource: RestoreSource {
+        var label: String { "test" }
+        var logName: String { "test" }
+        var restoredName: String { "test" }
+        func write(into library: NewLibrary) async throws {}
     }
 
     func exists(_ database: String, _ cluster: PostgresCluster) async throws -> Bool {
@@ -40,11 +53,11 @@ struct LibraryCopyTests {
     @Test("made beforehand closed to connections (restore --at, beside the replay): nobody can open it until the copy, which opens it")
     func createdClosed() async throws {
         try await PostgresCluster.withCluster { cluster in
-            let job = RestoreJob(target: cluster.parameters(), logger: Logger(label: "test"))
-            try await job.create("closed", connectable: false, cancellable: false)
+            let library = try await Self.target(cluster).newLibrary(named: "closed")
+            try await library.create(connectable: false, cancellable: false)
             #expect(try await cluster.query("SELECT datallowconn::text FROM pg_database WHERE datname = 'closed'").scalar == "false")
             await #expect(throws: (any Error).self) { try await cluster.query("SELECT 1", database: "closed") }
-            let dumped = try await copy(#"printf 'CREATE TABLE t (x int);\nINSERT INTO t VALUES (7);\n' > "$f""#, into: "closed", on: cluster, created: true)
+            let dumped = try await copy(#"printf 'CREATE TABLE t (x int);\nINSERT INTO t VALUES (7);\n' > "$f""#, into: "closed", on: cluster, made: library)
             #expect(dumped)
             #expect(try await cluster.query("SELECT x FROM t", database: "closed").scalar == "7")
             #expect(try await cluster.query("SELECT datallowconn::text FROM pg_database WHERE datname = 'closed'").scalar == "true")

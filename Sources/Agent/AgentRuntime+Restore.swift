@@ -1,0 +1,28 @@
+import Backups
+import Foundation
+import Restore
+
+/// The restore commands as calls: each gets its ``NewLibrary`` from ``restoreTarget(host:port:)``
+/// and its source (a dump file, a moment of the undo window) from the Restore module.
+extension AgentRuntime {
+    /// `restore FILE --as NEWDB`.
+    public func restore(_ backup: StoredBackup, as name: String, host: String? = nil, port: Int? = nil) async throws -> RestoredLibrary {
+        try await restoreTarget(host: host, port: port).newLibrary(named: name).restore(from: DumpSource(backup))
+    }
+
+    /// `restore --db NAME --at TIME --as NEWDB`.
+    public func restore(database: String, at time: Date, as name: String, host: String? = nil, port: Int? = nil) async throws -> RestoredLibrary {
+        try await pointInTimeRestore(host: host, port: port).run(database: database, at: time, as: name)
+    }
+
+    /// `verify --restore-test` of one backup already checked: restored as `laterbase_verify_<id>`,
+    /// its project names read, dropped again. Returns the names.
+    public func restoreTest(_ backup: StoredBackup, host: String? = nil, port: Int? = nil) async throws -> [String] {
+        let target = restoreTarget(host: host, port: port)
+        let library = try await target.newLibrary(named: "laterbase_verify_\(UUID().uuidString.prefix(8).lowercased())")
+        try await library.restore(from: DumpSource(backup, skipChecksum: true))
+        let restored = (try? await target.projects(in: library.name)) ?? []
+        try await library.drop()
+        return restored
+    }
+}
