@@ -60,24 +60,13 @@ public final class StandbyProcess: @unchecked Sendable {
 
     /// Starts `standby-entrypoint run -- <postgres arguments>` in the background.
     public func start(postgresArguments: [String] = StandbyProcess.testServerArguments) throws {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("standby-entrypoint"))
-        child.arguments = ["run", "--"] + postgresArguments
-        child.environment = environment
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        let offset = log.seekToEndOfFile()
+        let offset = ((try? FileManager.default.attributesOfItem(atPath: logPath)[.size]) as? NSNumber)?.uint64Value ?? 0
+        let child = try launchProduct("standby-entrypoint", ["run", "--"] + postgresArguments, environment: environment,
+                                      output: .log(appendingTo: logPath))
         lock.withLock {
             logOffset = offset
             lastArguments = postgresArguments
         }
-        child.standardOutput = log
-        child.standardError = log
-        child.standardInput = FileHandle.nullDevice
-        try child.run()
-        try? log.close()
         lock.withLock { process = child }
     }
 

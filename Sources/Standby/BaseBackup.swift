@@ -1,6 +1,7 @@
 import Foundation
 import LaterbaseCore
 import Logging
+import Synchronization
 
 /// Runs `pg_basebackup` through the slot into a directory: streamed WAL, fast checkpoint,
 /// progress logged every few seconds. The password travels in `PGPASSWORD` only.
@@ -19,9 +20,10 @@ public struct BaseBackup: Sendable {
         self.account = account
     }
 
-    /// The arguments (no secret among them).
+    /// The arguments (no secret among them, and nothing of the connection: that goes through
+    /// libpq's environment, ``ChildProcess/connect(to:application:)``).
     public func arguments(target: String) -> [String] {
-        var arguments = ["-h", primary.host, "-p", String(primary.port), "-U", primary.user, "-D", target,
+        var arguments = ["-D", target,
                          "-S", slotName, "-X", "stream", "-c", "fast", "--progress", "--no-password"]
         if let rate = options.maxRateKB { arguments += ["--max-rate", "\(rate)k"] }
         return arguments
@@ -33,8 +35,9 @@ public struct BaseBackup: Sendable {
         var child = ChildProcess(try tools.require("pg_basebackup"), arguments(target: target))
         child.account = account
         child.gracePeriod = .seconds(5)
-        child.environment = ["PGSSLMODE": primary.sslMode, "PGAPPNAME": "laterbase-clone", "PGPASSWORD": nil, "PGPASSFILE": nil]
-        if let password = primary.password { child.secretEnvironment = ["PGPASSWORD": password] }
+        child.connect(to: primary.connection(), application: "laterbase-clone")
+        // Only the password of REPL_PASSWORD: never a passfile or PGPASSWORD of the caller's.
+        if primary.password == nil { for name in ChildEnvironment.libpqPasswords { child.environment[name] = nil } }
         let throttle = ProgressThrottle(interval: TimeInterval(options.progressIntervalSeconds))
         let started = Date()
         logger.info("cloning the primary with pg_basebackup", metadata: [LogKey.host: "\(primary.host):\(primary.port)", LogKey.slot: "\(slotName)"])
@@ -48,22 +51,20 @@ public struct BaseBackup: Sendable {
 }
 
 /// Lets a progress line through at most once per interval (and the final one always).
-final class ProgressThrottle: @unchecked Sendable {
-    private let lock = NSLock()
+final class ProgressThrottle: Sendable {
     private let interval: TimeInterval
-    private var last: Date?
-    private var finalSeen = false
+    private let state = Mutex<(last: Date?, finalSeen: Bool)>((nil, false))
 
     init(interval: TimeInterval) { self.interval = interval }
 
     func shouldReport(final: Bool, now: Date = Date()) -> Bool {
-        lock.withLock {
+        state.withLock { state in
             if final {
-                defer { finalSeen = true }
-                return !finalSeen
+                defer { state.finalSeen = true }
+                return !state.finalSeen
             }
-            if let last, now.timeIntervalSince(last) < interval { return false }
-            last = now
+            if let last = state.last, now.timeIntervalSince(last) < interval { return false }
+            state.last = now
             return true
         }
     }

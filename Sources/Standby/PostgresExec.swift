@@ -14,7 +14,7 @@ import LaterbaseCore
 /// default disposition and clears the signal mask, and removes secrets from the environment.
 public enum PostgresExec {
     /// Variables that never reach postgres: it gets the password from the passfile.
-    public static let scrubbedVariables: Set<String> = ["REPL_PASSWORD", "REPL_PASSWORD_FILE", "PGPASSWORD", "PGPASSFILE"]
+    public static let scrubbedVariables = Set(ChildEnvironment.laterbaseSecrets + ChildEnvironment.libpqPasswords)
 
     /// The argument vector: `postgres -D <data> <extra…>`. Pure.
     public static func argumentVector(binary: String, dataDirectory: String, extra: [String]) -> [String] {
@@ -24,7 +24,7 @@ public enum PostgresExec {
     /// The environment postgres starts with: the current one without secrets, `HOME` and
     /// `USER` of `account` when switching to it. Pure.
     public static func environment(_ current: [String: String], account: SystemAccount?) -> [String: String] {
-        var result = current.filter { !scrubbedVariables.contains($0.key) }
+        var result = ChildEnvironment.withoutSecrets(current)
         if let account {
             result["HOME"] = account.home
             result["USER"] = account.name

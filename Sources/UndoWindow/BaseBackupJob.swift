@@ -82,7 +82,6 @@ public struct BaseBackupJob: Sendable {
     /// or ``compression`` when set.
     func plan(_ program: String) async throws -> BaseBackupCompression.Plan {
         if let compression { return compression }
-        let version = try await ChildProcess(program, ["--version"]).output()
-        return BaseBackupCompression.plan(pgBasebackupMajor: PostgresMajorVersion(versionText: version), zstd: tools.find("zstd"))
+        return BaseBackupCompression.plan(pgBasebackupMajor: try await ProgramVersion.of(program).major, zstd: tools.find("zstd"))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LaterbaseCore
+import Synchronization
 
 /// One libpq connection kept open for a query that runs again and again (the WAL receiver's
 /// question to the primary every second): opened on first use, reused, closed and opened
@@ -8,21 +9,17 @@ import LaterbaseCore
 /// every statement is (``ResultPoller``: a server that does not answer costs its statement
 /// timeout plus a grace, then a new connection). Cancelling the task that waits sends the
 /// cancel request and returns within seconds; after that the held connection stays closed.
-final class HeldConnection: @unchecked Sendable {
+final class HeldConnection: Sendable {
     let parameters: ConnectionParameters
     /// Held while a query runs.
-    private let lock = NSLock()
-    private var connection: PostgresConnection?
-    private var opened = 0
-    /// Apart from `lock`, so that a cancellation reaches the query that holds it.
-    private let cancelLock = NSLock()
-    private var cancellation: QueryCancellation?
-    private var cancelled = false
+    private let held = Mutex<(connection: PostgresConnection?, opened: Int)>((nil, 0))
+    /// Apart from `held`, so that a cancellation reaches the query that holds it.
+    private let cancelState = Mutex<(cancellation: QueryCancellation?, cancelled: Bool)>((nil, false))
 
     init(_ parameters: ConnectionParameters) { self.parameters = parameters }
 
     /// How many times a connection was opened (for tests and the log).
-    var connects: Int { lock.withLock { opened } }
+    var connects: Int { held.withLock { $0.opened } }
 
     /// The first row of `sql`, or nil when the server cannot be reached, the query failed or
     /// the task was cancelled. A held connection that fails (the server restarted, the session
@@ -41,33 +38,33 @@ final class HeldConnection: @unchecked Sendable {
 
     /// Stops the query that runs (libpq's cancel request) and every later one.
     func cancel() {
-        let running = cancelLock.withLock { () -> QueryCancellation? in
-            cancelled = true
-            return cancellation
+        let running = cancelState.withLock { state -> QueryCancellation? in
+            state.cancelled = true
+            return state.cancellation
         }
         running?.cancel()
     }
 
     private func firstRowBlocking(_ sql: String) -> [String?]? {
-        lock.withLock { () -> [String?]? in
+        held.withLock { held -> [String?]? in
             for attempt in 0..<2 {
-                let reused = connection != nil
+                let reused = held.connection != nil
                 do {
-                    if connection == nil {
+                    if held.connection == nil {
                         let next = QueryCancellation()
-                        let admitted = cancelLock.withLock { () -> Bool in
-                            guard !cancelled else { return false }
-                            cancellation = next
+                        let admitted = cancelState.withLock { state -> Bool in
+                            guard !state.cancelled else { return false }
+                            state.cancellation = next
                             return true
                         }
                         guard admitted else { return nil }
-                        connection = try PostgresConnection.connect(parameters, cancellation: next)
-                        opened += 1
+                        held.connection = try PostgresConnection.connect(parameters, cancellation: next)
+                        held.opened += 1
                     }
-                    return try connection?.query(sql).rows.first
+                    return try held.connection?.query(sql).rows.first
                 } catch {
-                    connection?.close()
-                    connection = nil
+                    held.connection?.close()
+                    held.connection = nil
                     if !reused || attempt == 1 { return nil }
                 }
             }
@@ -77,9 +74,9 @@ final class HeldConnection: @unchecked Sendable {
 
     /// Closes the connection; the next query opens a new one.
     func close() {
-        lock.withLock {
-            connection?.close()
-            connection = nil
+        held.withLock { held in
+            held.connection?.close()
+            held.connection = nil
         }
     }
 }

@@ -1,19 +1,18 @@
 import Foundation
+import Synchronization
 
 /// Whether pg_receivewal streams right now and the last moment it was confirmed to; shared by
 /// the receiver loop, its status writer and its shutdown.
-final class ReceiverProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var streaming = false
-    private var until: Date?
+final class ReceiverProgress: Sendable {
+    private let state = Mutex<(streaming: Bool, until: Date?)>((false, nil))
 
     /// pg_receivewal said "starting log streaming".
-    func started() { lock.withLock { streaming = true } }
+    func started() { state.withLock { $0.streaming = true } }
     /// pg_receivewal exited (or is about to start).
-    func stopped() { lock.withLock { streaming = false } }
+    func stopped() { state.withLock { $0.streaming = false } }
     /// It still streams at `time`.
-    func confirm(_ time: Date) { lock.withLock { until = time } }
+    func confirm(_ time: Date) { state.withLock { $0.until = time } }
 
-    var isStreaming: Bool { lock.withLock { streaming } }
-    var streamedUntil: Date? { lock.withLock { until } }
+    var isStreaming: Bool { state.withLock { $0.streaming } }
+    var streamedUntil: Date? { state.withLock { $0.until } }
 }

@@ -15,9 +15,9 @@ public enum ServerPrograms {
         var seen: [String] = []
         for directory in candidates where FileManager.default.isExecutableFile(atPath: directory + "/postgres")
             && FileManager.default.isExecutableFile(atPath: directory + "/pg_ctl") {
-            let text = (try? await ChildProcess(directory + "/postgres", ["--version"]).output()) ?? ""
-            if PostgresMajorVersion(versionText: text.replacingOccurrences(of: "postgres (PostgreSQL)", with: "")) == major { return directory }
-            seen.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            let version = (try? await ProgramVersion.of(directory + "/postgres")) ?? ProgramVersion(output: "")
+            if version.major == major { return directory }
+            seen.append(version.text)
         }
         throw ArchiveError(.noServerPrograms, "the base backup is PostgreSQL \(major), but no PostgreSQL \(major) server programs were found (looked in PG_BINDIR, \(debian) and PATH\(seen.isEmpty ? "" : "; found \(seen.joined(separator: ", "))")); install postgresql-\(major) or set PG_BINDIR")
     }

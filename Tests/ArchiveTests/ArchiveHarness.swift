@@ -42,20 +42,7 @@ struct ArchiveHarness {
 
     /// Starts `backup-agent run`; its log goes to `agent.log` in the backup folder's parent.
     func startAgent(_ extra: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
-        process.arguments = ["run"]
-        var env = environment(extra)
-        env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-        process.environment = env
-        let log = backupDirectory + ".log"
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = FileHandle(forWritingAtPath: log)
-        handle?.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        try launchProduct("backup-agent", ["run"], environment: environment(extra), output: .log(appendingTo: backupDirectory + ".log"))
     }
 
     /// The agent's log so far, for failure messages.
@@ -69,14 +56,7 @@ struct ArchiveHarness {
     }
 
     /// SIGTERM, then waits for the exit; returns the exit status (nil: still running after 30 s).
-    func stop(_ process: Process) async -> Int32? {
-        kill(process.processIdentifier, SIGTERM)
-        guard await poll(timeout: .seconds(30), { !process.isRunning }) else {
-            kill(process.processIdentifier, SIGKILL)
-            return nil
-        }
-        return process.terminationStatus
-    }
+    func stop(_ process: Process) async -> Int32? { await stopProduct(process) }
 
     /// Entries left in the scratch folder (none after any restore).
     var scratchLeftovers: [String] { (try? FileManager.default.contentsOfDirectory(atPath: layout.scratchDirectory)) ?? [] }

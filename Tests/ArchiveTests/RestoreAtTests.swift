@@ -118,16 +118,10 @@ struct RestoreAtTests {
             try await Task.sleep(for: .seconds(3))
             #expect(await archive.stop(agent) == 0)
 
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
-            process.arguments = ["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve stopped"]
-            var env = archive.environment()
-            env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-            process.environment = env
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            let errors = archive.backupDirectory + ".restore-errors"
+            defer { try? FileManager.default.removeItem(atPath: errors) }
+            let process = try launchProduct("backup-agent", ["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve stopped"],
+                                            environment: archive.environment(), output: .errors(toFile: errors))
             // Stop it once its scratch server runs.
             var postmaster: pid_t?
             let running = await poll(timeout: .seconds(60), every: .milliseconds(20)) {
@@ -144,7 +138,7 @@ struct RestoreAtTests {
             kill(process.processIdentifier, SIGTERM)
             let exited = await poll(timeout: .seconds(30)) { !process.isRunning }
             try #require(exited)
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
             #expect(process.terminationStatus == 1)
             #expect(message.hasPrefix("stopped by SIGTERM during the restore; the scratch server was removed"), "\(message)")
             #expect(archive.scratchLeftovers.isEmpty, "\(archive.scratchLeftovers)")

@@ -25,21 +25,7 @@ struct AgentHarness {
     /// Starts the agent without waiting for it (for kill and SIGTERM tests); its standard error
     /// goes to the file `errors` when given.
     func start(_ arguments: [String], _ extra: [String: String] = [:], errors: String? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
-        process.arguments = arguments
-        var env = environment(extra)
-        env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        if let errors {
-            _ = FileManager.default.createFile(atPath: errors, contents: nil)
-            process.standardError = FileHandle(forWritingAtPath: errors)
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        return process
+        try launchProduct("backup-agent", arguments, environment: environment(extra), output: errors.map { .errors(toFile: $0) } ?? .discard)
     }
 
     /// Names in a database's backup folder (hidden files included), sorted.

@@ -35,8 +35,9 @@ public struct BackupPass: Sendable {
         removePartialFiles(layout)
 
         let pgDump = try tools.require("pg_dump")
-        let versionText = try await ChildProcess(pgDump, ["--version"]).output().trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let major = PostgresMajorVersion(versionText: versionText) else {
+        let version = try await ProgramVersion.of(pgDump)
+        let versionText = version.text
+        guard let major = version.major else {
             throw BackupError(.pgDumpUnusable, "cannot read the version of \(pgDump) (it printed \"\(versionText)\")")
         }
         let help = try await ChildProcess(pgDump, ["--help"]).output()

@@ -1,5 +1,6 @@
-import Dispatch
 import Foundation
+import Synchronization
+import UnixSignals
 
 /// Turns SIGTERM and SIGINT into task cancellation for a command that ends by itself: the
 /// standby's preparation before postgres is exec'd (`docker stop` during a clone stops
@@ -28,39 +29,28 @@ public enum TerminationSignals {
     /// - Throws: ``Interrupted`` when a signal arrived, else what `body` throws.
     public static func cancelling<T: Sendable>(outcome: String, reportingFailure: Bool = false,
                                                _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let received = SignalBox()
-        let task = Task { try await body() }
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                received.set(number)
-                task.cancel()
-            }
-            source.resume()
-            sources.append(source)
-        }
+        // Ignored until the handlers are in place, and the default again afterwards.
+        for number in [SIGTERM, SIGINT] { signal(number, SIG_IGN) }
         defer {
-            sources.forEach { $0.cancel() }
             signal(SIGTERM, SIG_DFL)
             signal(SIGINT, SIG_DFL)
         }
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let received = Mutex<Int32?>(nil)
+        let task = Task { try await body() }
+        let watcher = Task {
+            for await signal in signals {
+                received.withLock { if $0 == nil { $0 = signal.rawValue } }
+                task.cancel()
+            }
+        }
         let result = await task.result
-        if let number = received.get() {
+        watcher.cancel()
+        if let number = received.withLock({ $0 }) {
             var interrupted = Interrupted(signal: number, outcome: outcome)
             if reportingFailure, case .failure(let error) = result, !(error is CancellationError) { interrupted.reported = "\(error)" }
             throw interrupted
         }
         return try result.get()
-    }
-
-    /// Whether a termination signal has arrived in the current ``cancelling(_:)`` scope: code
-    /// that cleans up after cancellation checks `Task.isCancelled` instead.
-    final class SignalBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value: Int32?
-        func set(_ number: Int32) { lock.withLock { if value == nil { value = number } } }
-        func get() -> Int32? { lock.withLock { value } }
     }
 }

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Synchronization
 
 /// Lets another thread stop what one connection is doing. ``PostgresConnection/withConnection(_:cancellable:_:)``
 /// runs libpq's blocking calls on a thread of their own and calls ``cancel()`` from its task-cancellation
@@ -10,38 +11,47 @@ import Foundation
 ///
 /// Thread-safe. `PGcancel` is freed only when the connection is done with it and no request is in
 /// flight, so a cancel request never uses freed memory and never holds up closing the connection.
-package final class QueryCancellation: @unchecked Sendable {
-    private let lock = NSLock()
-    private var handle: OpaquePointer?
-    private var cancelled = false
-    private var finished = false
-    private var requestsInFlight = 0
+package final class QueryCancellation: Sendable {
+    /// libpq's `PGcancel`: usable from any thread (`PQcancel` is thread-safe, as libpq documents).
+    private struct CancelHandle: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    /// libpq's `PGcancel` and who still uses it.
+    private struct State {
+        var handle: CancelHandle?
+        var cancelled = false
+        var finished = false
+        var requestsInFlight = 0
+    }
+
+    private let state = Mutex(State())
 
     package init() {}
 
     /// Whether ``cancel()`` was called.
-    var isCancelled: Bool { lock.withLock { cancelled } }
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     /// Called on the connection's thread once it is connected: from now on a cancel request reaches it.
     func attach(_ connection: OpaquePointer) {
-        let cancel = PQgetCancel(connection)
-        lock.withLock { if finished { PQfreeCancel(cancel) } else { handle = cancel } }
+        guard let cancel = PQgetCancel(connection).map(CancelHandle.init) else { return }
+        state.withLock { if $0.finished { PQfreeCancel(cancel.pointer) } else { $0.handle = cancel } }
     }
 
     /// Called on the connection's thread before it closes the connection. Idempotent.
     func finish() {
-        lock.withLock {
-            finished = true
-            if requestsInFlight == 0, let handle { PQfreeCancel(handle) }
-            handle = nil
+        state.withLock { state in
+            state.finished = true
+            if state.requestsInFlight == 0, let handle = state.handle { PQfreeCancel(handle.pointer) }
+            state.handle = nil
         }
     }
 
     /// Marks the work cancelled and starts sending cancel requests. Returns at once; idempotent.
     package func cancel() {
-        let first = lock.withLock { () -> Bool in
-            defer { cancelled = true }
-            return !cancelled
+        let first = state.withLock { state -> Bool in
+            defer { state.cancelled = true }
+            return !state.cancelled
         }
         if first { DedicatedThread.run("laterbase-pqcancel") { self.sendRequests() } }
     }
@@ -49,18 +59,18 @@ package final class QueryCancellation: @unchecked Sendable {
     /// Sends a cancel request now and every half second while the connection is in use.
     private func sendRequests() {
         for _ in 0..<20 {
-            let target = lock.withLock { () -> (handle: OpaquePointer?, done: Bool) in
-                if finished { return (nil, true) }
-                if handle != nil { requestsInFlight += 1 }
-                return (handle, false)
+            let target = state.withLock { state -> (handle: CancelHandle?, done: Bool) in
+                if state.finished { return (nil, true) }
+                if state.handle != nil { state.requestsInFlight += 1 }
+                return (state.handle, false)
             }
             if target.done { return }
             if let cancel = target.handle {
                 var buffer = [CChar](repeating: 0, count: 256)
-                _ = PQcancel(cancel, &buffer, Int32(buffer.count))
-                lock.withLock {
-                    requestsInFlight -= 1
-                    if finished && requestsInFlight == 0 { PQfreeCancel(cancel) }
+                _ = PQcancel(cancel.pointer, &buffer, Int32(buffer.count))
+                state.withLock { state in
+                    state.requestsInFlight -= 1
+                    if state.finished && state.requestsInFlight == 0 { PQfreeCancel(cancel.pointer) }
                 }
             }
             usleep(500_000)

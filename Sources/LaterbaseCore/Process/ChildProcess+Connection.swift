@@ -9,8 +9,9 @@ extension ChildProcess {
         environment.merge([
             "PGHOST": parameters.host, "PGPORT": String(parameters.port), "PGUSER": parameters.user,
             "PGDATABASE": parameters.database, "PGSSLMODE": parameters.sslMode, "PGAPPNAME": application,
-            "PGCONNECT_TIMEOUT": String(max(2, parameters.connectTimeoutSeconds)), "PGSERVICE": nil, "PGOPTIONS": nil,
+            "PGCONNECT_TIMEOUT": String(max(2, parameters.connectTimeoutSeconds)),
         ]) { _, new in new }
+        for name in ChildEnvironment.libpqOverrides { environment[name] = nil }
         if let password = parameters.password { secretEnvironment["PGPASSWORD"] = password }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Subprocess
+import Synchronization
 #if canImport(System)
 import System
 #else
@@ -30,7 +31,7 @@ public struct ChildProcess: Sendable {
 
     /// Variables of Laterbase's own environment that no child inherits (their `_FILE` forms
     /// name a file, which is no secret).
-    public static let withheld = ["REPL_PASSWORD", "CONSOLE_PASSWORD"]
+    public static let withheld = ChildEnvironment.laterbaseSecrets
 
     public init(_ executable: String, _ arguments: [String]) {
         self.executable = executable
@@ -191,19 +192,18 @@ public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Collects bytes up to a limit; thread-safe so a `@Sendable` output handler can fill it.
-final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
+final class OutputCollector: Sendable {
+    private let data = Mutex(Data())
     private let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
     func append(_ bytes: [UInt8]) {
-        lock.withLock {
+        data.withLock { data in
             let room = max(0, limit - data.count)
             data.append(contentsOf: bytes.prefix(room))
         }
     }
 
-    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }
