@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -44,6 +45,7 @@ let package = Package(
             name: "LaterbaseCore",
             dependencies: [
                 "CLibPQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -102,7 +104,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            resources: [.copy("Templates")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -126,40 +130,48 @@ let package = Package(
             dependencies: [
                 "LaterbaseCore",
                 "Backups",
+                "UndoWindow",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),
+        // One test target per module; each may use the modules below it and the shared support.
         .testTarget(
-            name: "SharedTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            name: "CoreTests",
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "StandbyTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "BackupTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            name: "BackupsTests",
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "ArchiveTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            name: "UndoWindowTests",
+            dependencies: ["LaterbaseCore", "Backups", "UndoWindow", "Restore", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RestoreTests",
+            dependencies: ["LaterbaseCore", "Backups", "UndoWindow", "Restore", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["LaterbaseCore", "Backups", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "Console", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "Console", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")],
             exclude: ["Browser"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "LaterbaseTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

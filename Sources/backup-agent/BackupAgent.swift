@@ -19,17 +19,6 @@ struct BackupAgent: AsyncParsableCommand {
     )
 }
 
-/// Runs a command body, turning its errors into one line on stderr and the exit statuses of DESIGN.md.
-func runReporting(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        throw ExitCode(CommandErrors.report(error))
-    }
-}
-
 /// Reads the environment, sets up logging and builds the agent's pieces; a configuration problem
 /// is one line and exit status 78.
 enum AgentContext {

@@ -18,7 +18,7 @@ struct BackupCommand: AsyncParsableCommand {
     static let interrupted = "during the backup pass; pg_dump was stopped and its unfinished file removed, backups finished before the signal are kept"
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let agent = try AgentContext.load()
             let pass = try await TerminationSignals.cancelling(outcome: Self.interrupted) { [db] in
                 try await agent.backUp(only: db, lockTimeout: .seconds(2))

@@ -25,7 +25,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let at, let project { return try await listAt(at, project: project) }
-        try await runReporting {
+        try await CommandErrors.reporting {
             let agent = try AgentContext.load(logging: false)
             let layout = agent.layout
             let ledger = UploadLedger.load(layout)
@@ -44,7 +44,7 @@ struct ListCommand: AsyncParsableCommand {
 
     /// `list --project NAME --at TIME`: the project's folder and last-saved time at that moment.
     private func listAt(_ at: String, project: String) async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let agent = try AgentContext.load(logging: false)
             let time = try RestoreCommand.parseTime(at, zone: agent.zone)
             let lookup = agent.pointInTimeRestore()

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Backups
 import Foundation
+import LaterbaseCore
 
 /// `backup-agent prune [--dry-run]`: apply retention now.
 struct PruneCommand: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct PruneCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let agent = try AgentContext.load(logging: !dryRun)
             if dryRun {
                 let plan = agent.prunePlan()

@@ -44,7 +44,7 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let agent = try AgentContext.load()
             let restored: RestoredLibrary
             if let file {

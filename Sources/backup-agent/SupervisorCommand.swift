@@ -15,7 +15,7 @@ struct SupervisorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Supervisor: schedule, back up, prune, copy offsite.")
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let agent = try AgentContext.load()
             let console = try ConsoleSettings(environment: EnvironmentReader())
             agent.logger.info("backup-agent started", metadata: [

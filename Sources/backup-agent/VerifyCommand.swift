@@ -29,7 +29,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let agent = try AgentContext.load(logging: false)
             let layout = agent.layout
             let backups: [StoredBackup]

@@ -8,7 +8,7 @@ struct CheckPrimaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check-primary", abstract: "Preflight of the primary, each failure with its fix.")
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let settings = try loadSettings()
             let tools = PostgresTools()
             let binary = tools.find("postgres")

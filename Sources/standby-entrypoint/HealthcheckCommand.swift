@@ -7,7 +7,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "healthcheck", abstract: "Exit 0 healthy / 1 not, one line why.")
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let settings = try loadSettings(logging: false)
             let verdict = await StandbyInspector.health(settings)
             print(verdict.line)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LaterbaseCore
 import Logging
 import Standby
 
@@ -10,7 +11,7 @@ struct PromoteCommand: AsyncParsableCommand {
     var force = false
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let settings = try loadSettings(logging: false)
             let lines = try await Promotion(settings: settings, force: force).run(logger: Logger(label: "promote"))
             lines.forEach { print($0) }

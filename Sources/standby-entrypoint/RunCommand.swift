@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
     var postgresArguments: [String] = []
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let settings = try loadSettings()
             let options = try StandbyCloneOptions(environment: EnvironmentReader())
             var account: SystemAccount?

@@ -16,17 +16,6 @@ struct StandbyEntrypoint: AsyncParsableCommand {
     )
 }
 
-/// Runs a command body, turning its errors into one line on stderr and the exit statuses of DESIGN.md.
-func runReporting(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        throw ExitCode(CommandErrors.report(error))
-    }
-}
-
 /// Reads the standby's settings; a problem is a one-line error with exit status 78.
 /// `logging: false` sends log events to standard error (commands whose standard output is
 /// their answer: healthcheck, status, promote).

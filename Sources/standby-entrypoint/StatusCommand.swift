@@ -10,7 +10,7 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try await runReporting {
+        try await CommandErrors.reporting {
             let settings = try loadSettings(logging: false)
             let report = await StandbyInspector.status(settings)
             print(json ? report.json : report.text)

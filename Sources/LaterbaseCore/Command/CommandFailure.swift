@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// A failure a command reports to the user as one line before exiting with `exitCode`.
@@ -17,13 +18,11 @@ public struct CommandFailure: Error, CustomStringConvertible, Sendable {
 /// errors → 78, command failures → their own status, everything else → 1.
 public enum CommandErrors {
     public static func classify(_ error: any Error) -> (message: String, code: ExitStatus) {
-        let (text, code): (String, ExitStatus)
         switch error {
-        case let error as ConfigurationError: (text, code) = (error.description, .configuration)
-        case let error as CommandFailure: (text, code) = (error.message, error.exitCode)
-        default: (text, code) = ("\(error)", .failure)
+        case let error as ConfigurationError: (oneLine(error.description), .configuration)
+        case let error as CommandFailure: (oneLine(error.message), error.exitCode)
+        default: (oneLine(error), .failure)
         }
-        return (text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "), code)
     }
 }
 
@@ -33,5 +32,18 @@ extension CommandErrors {
         let (message, code) = classify(error)
         StandardError.line(message)
         return code.rawValue
+    }
+
+    /// Runs a command's body, turning what it throws into one line on standard error and the exit
+    /// statuses of DESIGN.md (``classify(_:)``); ArgumentParser's own exits pass through. Every
+    /// command of both programs runs in it.
+    public static func reporting(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw ExitCode(report(error))
+        }
     }
 }

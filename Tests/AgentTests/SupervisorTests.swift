@@ -1,6 +1,7 @@
 @testable import Agent
 import Foundation
 @testable import LaterbaseCore
+import LaterbaseTestSupport
 import Logging
 import Testing
 
@@ -48,13 +49,13 @@ struct SupervisorTests {
     @Test("on start, then each hour; a 5-hour suspend costs one pass, not five")
     func missedRunsOnce() async throws {
         let utc = TimeZone(identifier: "UTC")!
-        let clock = ScriptedClock(start: CronScheduleTests.date("2026-11-24 10:05:00"),
+        let clock = ScriptedClock(start: TestClock.date("2026-11-24 10:05:00"),
                                   overshoots: [0, 5 * 3600 + 1800, 0])  // 11:00; the 12:00 sleep wakes at 17:30; then 18:00
         var supervisor = BackupSupervisor(schedule: try CronSchedule("@hourly"), zone: utc, runOnStart: true,
                                           logger: Logger(label: "test")) { try await clock.pass() }
         supervisor.clock = WallClock(now: { clock.now }, sleepUntil: { try clock.sleep(until: $0) })
         await #expect(throws: CancellationError.self) { try await supervisor.loop() }
-        #expect(clock.passes.map { CronScheduleTests.text($0, utc) } == [
+        #expect(clock.passes.map { TestClock.text($0, utc) } == [
             "2026-11-24 10:05 GMT", "2026-11-24 11:00 GMT", "2026-11-24 17:30 GMT", "2026-11-24 18:00 GMT",
         ])
         #expect(clock.maxConcurrent == 1)
@@ -63,11 +64,11 @@ struct SupervisorTests {
     @Test("without BACKUP_ON_START the first pass waits for the schedule")
     func noPassOnStart() async throws {
         let utc = TimeZone(identifier: "UTC")!
-        let clock = ScriptedClock(start: CronScheduleTests.date("2026-11-24 10:05:00"), overshoots: [0])
+        let clock = ScriptedClock(start: TestClock.date("2026-11-24 10:05:00"), overshoots: [0])
         var supervisor = BackupSupervisor(schedule: try CronSchedule("@daily"), zone: utc, runOnStart: false,
                                           logger: Logger(label: "test")) { try await clock.pass() }
         supervisor.clock = WallClock(now: { clock.now }, sleepUntil: { try clock.sleep(until: $0) })
         await #expect(throws: CancellationError.self) { try await supervisor.loop() }
-        #expect(clock.passes.map { CronScheduleTests.text($0, utc) } == ["2026-11-25 00:00 GMT"])
+        #expect(clock.passes.map { TestClock.text($0, utc) } == ["2026-11-25 00:00 GMT"])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LaterbaseCore
+import LaterbaseTestSupport
 import Testing
 
 @Suite("BACKUP_SCHEDULE parsing and next run")
@@ -8,21 +9,8 @@ struct CronScheduleTests {
     static let berlin = TimeZone(identifier: "Europe/Berlin")!
     static let newYork = TimeZone(identifier: "America/New_York")!
 
-    static func date(_ text: String, _ zone: TimeZone = utc) -> Date {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.date(from: text)!
-    }
-
-    static func text(_ date: Date, _ zone: TimeZone = utc) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm zzz"
-        return formatter.string(from: date)
-    }
+    static func date(_ text: String, _ zone: TimeZone = utc) -> Date { TestClock.date(text, zone) }
+    static func text(_ date: Date, _ zone: TimeZone = utc) -> String { TestClock.text(date, zone) }
 
     @Test("next run in UTC", arguments: [
         ("@hourly", "2026-11-24 15:07:12", "2026-11-24 16:00 GMT"),

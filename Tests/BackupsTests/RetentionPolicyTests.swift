@@ -1,11 +1,12 @@
 @testable import Backups
 import Foundation
+import LaterbaseTestSupport
 import Testing
 
 @Suite("Retention policy")
 struct RetentionPolicyTests {
     static let utc = TimeZone(identifier: "UTC")!
-    static func at(_ text: String, _ zone: TimeZone = utc) -> Date { CronScheduleTests.date(text, zone) }
+    static func at(_ text: String, _ zone: TimeZone = utc) -> Date { TestClock.date(text, zone) }
     static func item(_ text: String, complete: Bool = true, _ zone: TimeZone = utc) -> RetentionPolicy.Item {
         RetentionPolicy.Item(name: text, time: at(text, zone), complete: complete)
     }
@@ -18,7 +19,7 @@ struct RetentionPolicyTests {
         let last = at(end)
         return (0..<hours).map { offset in
             let time = last.addingTimeInterval(-Double(offset) * 3600)
-            return RetentionPolicy.Item(name: CronScheduleTests.text(time), time: time)
+            return RetentionPolicy.Item(name: TestClock.text(time), time: time)
         }
     }
 

@@ -1,53 +1,52 @@
 import Backups
 import Foundation
 import LaterbaseCore
-import LaterbaseTestSupport
 
 /// Runs the built `backup-agent` against a test cluster with a private backup folder.
-struct AgentHarness {
-    let cluster: PostgresCluster
-    let backupDirectory: String
+public struct AgentHarness {
+    public let cluster: PostgresCluster
+    public let backupDirectory: String
 
-    init(cluster: PostgresCluster) throws {
+    public init(cluster: PostgresCluster) throws {
         self.cluster = cluster
         backupDirectory = NSTemporaryDirectory() + "laterbase-backups-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
     }
 
-    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+    public func environment(_ extra: [String: String] = [:]) -> [String: String] {
         cluster.agentEnvironment(backupDirectory: backupDirectory, extra)
     }
 
-    func run(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    public func run(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
         try await runProduct("backup-agent", arguments, environment: environment(extra))
     }
 
     /// Starts the agent without waiting for it (for kill and SIGTERM tests); its standard error
     /// goes to the file `errors` when given.
-    func start(_ arguments: [String], _ extra: [String: String] = [:], errors: String? = nil) throws -> Process {
+    public func start(_ arguments: [String], _ extra: [String: String] = [:], errors: String? = nil) throws -> Process {
         try launchProduct("backup-agent", arguments, environment: environment(extra), output: errors.map { .errors(toFile: $0) } ?? .discard)
     }
 
     /// Names in a database's backup folder (hidden files included), sorted.
-    func files(of database: String) -> [String] {
+    public func files(of database: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: backupDirectory + "/" + BackupLayout.folderName(for: database))) ?? []).sorted()
     }
 
-    func backups(of database: String) -> [String] { files(of: database).filter { $0.hasSuffix(".sql.gz") && !$0.hasPrefix(".") } }
+    public func backups(of database: String) -> [String] { files(of: database).filter { $0.hasSuffix(".sql.gz") && !$0.hasPrefix(".") } }
 
-    func manifest(of database: String, file: String) throws -> BackupManifest {
+    public func manifest(of database: String, file: String) throws -> BackupManifest {
         let path = backupDirectory + "/" + BackupLayout.folderName(for: database) + "/" + file
         return try BackupManifest.decode(try Data(contentsOf: URL(fileURLWithPath: BackupLayout.manifestPath(forBackup: path))))
     }
 
-    func path(_ database: String, _ file: String) -> String {
+    public func path(_ database: String, _ file: String) -> String {
         backupDirectory + "/" + BackupLayout.folderName(for: database) + "/" + file
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: backupDirectory) }
+    public func remove() { try? FileManager.default.removeItem(atPath: backupDirectory) }
 
     /// Restores a backup file into a new database with `gunzip | psql`, as a user would.
-    func restoreWithPsql(_ file: String, of database: String, into target: String) async throws {
+    public func restoreWithPsql(_ file: String, of database: String, into target: String) async throws {
         try await cluster.createDatabase(target)
         let script = "gzip -dc \"$1\" | psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p \(cluster.port) -U postgres -d \"$2\" >/dev/null"
         var process = ChildProcess("/bin/sh", ["-c", script, "sh", path(database, file), target])
