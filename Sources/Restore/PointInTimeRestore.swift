@@ -50,7 +50,7 @@ public struct PointInTimeRestore: Sendable {
         }
     }
 
-    /// `list --project NAME --at TIME`: the projects called `name` (case-insensitive) in every
+    /// `list --project NAME --at TIME`: the projects ``ProjectMatcher`` finds for `name` in every
     /// Resolve library as it was at `time`, with their folder and last-saved time then.
     public func projects(named name: String, at time: Date, now: Date = Date()) async throws -> [(library: String, project: ResolveProject)] {
         try await withServer(at: time, now: now, purpose: "reading the project list at a point in time") { scratch, _, _ in
@@ -62,7 +62,7 @@ public struct PointInTimeRestore: Sendable {
                 let projects = try await PostgresConnection.withConnection(scratch.connection(user: user, database: library)) { connection in
                     try connection.isResolveLibrary() ? connection.resolveCatalog().projects : []
                 }
-                found += projects.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map { (library, $0) }
+                found += ProjectMatcher(name).select(projects, name: \.name).map { (library, $0) }
             }
             return found
         }

@@ -13,7 +13,7 @@ struct ListCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(help: "Only backups holding a project of this name (case-insensitive), with its last-modified time in each.")
+    @Option(help: "Only backups holding a project whose name contains this (any case; exact names first), with its last-modified time in each.")
     var project: String?
 
     @Option(help: "With --project: the project as it was at this moment, from the WAL archive (e.g. \"2026-11-24 14:34:59\", in TZ).")

@@ -20,7 +20,7 @@ public enum BackupListing {
         backups.compactMap { backup in
             var matches: [ResolveProject]?
             if let project {
-                let found = backup.manifest?.resolve.projects.filter { $0.name.caseInsensitiveCompare(project) == .orderedSame } ?? []
+                let found = ProjectMatcher(project).select(backup.manifest?.resolve.projects ?? [], name: \.name)
                 guard !found.isEmpty else { return nil }
                 matches = found
             }
