@@ -2,20 +2,35 @@ import Backups
 import Foundation
 
 /// `/backups?db=NAME`: a library's backups, newest first, each with verify and restore.
-enum BackupsPage {
-    static func body(database: String, backups: [StoredBackup], uploaded: (StoredBackup) -> Bool?,
-                     session: ConsoleSessions.Session?, zone: TimeZone) -> String {
-        guard !backups.isEmpty else { return #"<p class="muted">No backups of \#(HTMLPage.escape(database)).</p>"# }
-        var html = "<table><tr><th>Taken</th><th>File</th><th>Size</th><th>Projects</th><th>Offsite</th><th></th></tr>"
-        for backup in backups {
-            let offsite = uploaded(backup).map { $0 ? "copied" : "local only" } ?? "off"
-            let file = HTMLPage.escape(backup.relativePath)
-            html += "<tr><td>\(HTMLPage.time(backup.time, zone: zone))</td><td>\(HTMLPage.escape(backup.file))"
-            if let unchanged = backup.manifest?.unchangedFrom { html += #"<br><span class="muted">unchanged since \#(HTMLPage.escape(unchanged))</span>"# }
-            html += "</td><td>\(HTMLPage.bytes(backup.size))</td><td>\(backup.manifest.map { String($0.resolve.projects.count) } ?? "no manifest")</td><td>\(offsite)</td>"
-            html += #"<td><a href="/restore?file=\#(HTMLPage.query(backup.relativePath))">Restore…</a> "#
-            html += #"<form method="post" action="/verify" class="row">\#(HTMLPage.csrfField(session))<input type="hidden" name="file" value="\#(file)"><button>Verify</button></form></td></tr>"#
+struct BackupsPage: ConsoleView {
+    static let template = "backups"
+
+    struct Row: Sendable {
+        let taken: String
+        let file: String
+        /// The backup whose data this one repeats (`unchanged_from` of its manifest).
+        let unchangedSince: String?
+        let size: String
+        let projects: String
+        let offsite: String
+        /// `folder/file`, as a form sends it back, and as a query value for the restore link.
+        let relativePath: String
+        let fileQuery: String
+    }
+
+    let database: String
+    let backups: [Row]
+    let hasBackups: Bool
+
+    /// - Parameter uploaded: whether a backup has its offsite copy; nil when copies are off.
+    init(database: String, backups: [StoredBackup], uploaded: (StoredBackup) -> Bool?, zone: TimeZone) {
+        self.database = database
+        self.backups = backups.map { backup in
+            Row(taken: PageFormat.time(backup.time, zone: zone), file: backup.file, unchangedSince: backup.manifest?.unchangedFrom,
+                size: PageFormat.bytes(backup.size), projects: backup.manifest.map { String($0.resolve.projects.count) } ?? "no manifest",
+                offsite: uploaded(backup).map { $0 ? "copied" : "local only" } ?? "off",
+                relativePath: backup.relativePath, fileQuery: PageFormat.query(backup.relativePath))
         }
-        return html + "</table>"
+        hasBackups = !backups.isEmpty
     }
 }

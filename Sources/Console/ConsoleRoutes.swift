@@ -8,18 +8,21 @@ import Logging
 import Restore
 import UndoWindow
 
-/// The console's routes. Pages are GET and change nothing; every POST goes through
-/// ``ConsoleForm/read(_:context:)`` (session + CSRF token).
+/// The console's routes, registered by ``buildConsoleApplication(settings:runtime:logger:)``.
+/// Pages are GET and change nothing; every POST goes through ``ConsoleForm/read(_:context:)``
+/// (session + CSRF token). A page is a view model (``OverviewPage``, ``BackupsPage``, …) that
+/// ``ConsolePage`` renders with its template; `/metrics` and `/healthz` are plain text.
 struct ConsoleRoutes: Sendable {
     let runtime: AgentRuntime
     let sessions: ConsoleSessions
     let jobs: ConsoleRestoreJobs
     let metrics: ConsoleMetrics
+    let templates: ConsoleTemplates
     let logger: Logger
 
     func register(on router: Router<ConsoleContext>) {
-        router.get("/login") { _, _ in loginPage(problem: nil) }
-        router.post("/login") { request, _ in try await login(request) }
+        router.get("/login") { request, context in try loginPage(request, context, problem: nil) }
+        router.post("/login") { request, context in try await login(request, context) }
         router.post("/logout") { request, context in try await logout(request, context) }
         router.get("/") { _, context in await overview(context) }
         router.get("/backups") { request, context in backups(request, context) }
@@ -37,30 +40,25 @@ struct ConsoleRoutes: Sendable {
 
     // MARK: log in and out
 
-    private func loginPage(problem: String?, status: HTTPResponse.Status = .ok) -> Response {
+    private func loginPage(_ request: Request, _ context: ConsoleContext, problem: String?,
+                           status: HTTPResponse.Status = .ok) throws -> Response {
         let token = ConsoleSessions.randomToken()
-        var body = problem.map { #"<p class="box bad">\#(HTMLPage.escape($0))</p>"# } ?? ""
-        body += """
-            <form method="post" action="/login"><input type="hidden" name="csrf" value="\(token)">
-            <p><label>Console password <input type="password" name="password" autofocus required></label></p>
-            <button>Log in</button></form>
-            <p class="muted">The password is CONSOLE_PASSWORD of the backup agent.</p>
-            """
-        var response = HTMLPage.response(title: "Log in", body: body, session: nil, status: status)
+        var response = try page("Log in", LoginPage(problem: problem, loginToken: token), session: nil, status: status)
+            .response(from: request, context: context)
         response.setCookie(Cookie(name: ConsoleSessions.loginCookieName, value: token, maxAge: 3600, path: "/login", httpOnly: true, sameSite: .strict))
         return response
     }
 
-    private func login(_ request: Request) async throws -> Response {
+    private func login(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         let form = try await ConsoleForm.parse(request)
         guard let token = form["csrf"], let cookie = request.cookies[ConsoleSessions.loginCookieName]?.value,
               ConsoleSessions.sameToken(token, cookie) else {
-            return loginPage(problem: "The login form expired or came from elsewhere; log in again.", status: .forbidden)
+            return try loginPage(request, context, problem: "The login form expired or came from elsewhere; log in again.", status: .forbidden)
         }
         guard sessions.isPassword(form["password"] ?? "") else {
             logger.notice("console: a login was refused (wrong password)")
             try await Task.sleep(for: .seconds(1))
-            return loginPage(problem: "Wrong password.", status: .unauthorized)
+            return try loginPage(request, context, problem: "Wrong password.", status: .unauthorized)
         }
         let session = await sessions.create()
         var response = Response.redirect(to: "/", type: .found)
@@ -78,35 +76,39 @@ struct ConsoleRoutes: Sendable {
 
     // MARK: pages
 
-    private func overview(_ context: ConsoleContext) async -> Response {
+    private func page<View: ConsoleView>(_ title: String, _ view: View, session: ConsoleSessions.Session?, refresh: Int? = nil,
+                                         status: HTTPResponse.Status = .ok) -> ConsolePage<View> {
+        ConsolePage(templates: templates, title: title, view: view, session: session, refresh: refresh, status: status)
+    }
+
+    private func overview(_ context: ConsoleContext) async -> ConsolePage<OverviewPage> {
         let now = Date()
         async let replication = ReplicationStatus.read(runtime.settings.primary)
         let health = await verdict()
-        let body = OverviewPage.body(libraries: LibraryStatus.all(runtime: runtime, backups: StoredBackup.all(in: runtime.layout), ledger: offsiteLedger), health: health, replication: await replication,
-                                     undoWindow: runtime.undoWindowListing(now: now), zone: zone, now: now)
-        return HTMLPage.response(title: "Overview", body: body, session: context.session, refresh: 30)
+        let libraries = LibraryStatus.all(runtime: runtime, backups: StoredBackup.all(in: runtime.layout), ledger: offsiteLedger)
+        let view = OverviewPage(libraries: libraries, health: health, replication: await replication,
+                                undoWindow: runtime.undoWindowListing(now: now), zone: zone, now: now)
+        return page("Overview", view, session: context.session, refresh: 30)
     }
 
-    private func backups(_ request: Request, _ context: ConsoleContext) -> Response {
+    private func backups(_ request: Request, _ context: ConsoleContext) -> ConsolePage<BackupsPage> {
         let database = query(request, "db")
         let stored = StoredBackup.all(in: runtime.layout).filter { $0.database == database }
         let ledger = offsiteLedger
-        let body = BackupsPage.body(database: database, backups: stored, uploaded: { backup in ledger.map { $0.isUploaded(backup) } },
-                                    session: context.session, zone: zone)
-        return HTMLPage.response(title: "Backups of \(database)", body: body, session: context.session)
+        let view = BackupsPage(database: database, backups: stored, uploaded: { backup in ledger.map { $0.isUploaded(backup) } }, zone: zone)
+        return page("Backups of \(database)", view, session: context.session)
     }
 
-    private func search(_ request: Request, _ context: ConsoleContext) -> Response {
+    private func search(_ request: Request, _ context: ConsoleContext) -> ConsolePage<SearchPage> {
         let text = query(request, "project")
-        let hits = SearchPage.hits(text, in: StoredBackup.all(in: runtime.layout))
-        return HTMLPage.response(title: "Find a project", body: SearchPage.body(query: text, hits: hits, zone: zone), session: context.session)
+        let hits = SearchPage.find(text, in: StoredBackup.all(in: runtime.layout))
+        return page("Find a project", SearchPage(query: text, hits: hits, zone: zone), session: context.session)
     }
 
-    private func restoreForm(_ request: Request, _ context: ConsoleContext) throws -> Response {
+    private func restoreForm(_ request: Request, _ context: ConsoleContext) throws -> ConsolePage<RestorePage> {
         let backup = try findBackup(query(request, "file"))
-        let body = RestorePage.form(backup, suggested: RestorePage.suggestedName(backup), problem: nil, session: context.session,
-                                    target: targetText, zone: zone)
-        return HTMLPage.response(title: "Restore \(backup.database)", body: body, session: context.session)
+        let view = RestorePage(backup, suggested: RestorePage.suggestedName(backup), problem: nil, target: targetText, zone: zone)
+        return page("Restore \(backup.database)", view, session: context.session)
     }
 
     private func startRestore(_ request: Request, _ context: ConsoleContext) async throws -> Response {
@@ -116,17 +118,15 @@ struct ConsoleRoutes: Sendable {
         do {
             _ = try await jobs.start(backup, as: name)
         } catch {
-            let body = RestorePage.form(backup, suggested: name, problem: oneLine(error), session: context.session,
-                                        target: targetText, zone: zone)
-            return HTMLPage.response(title: "Restore \(backup.database)", body: body, session: context.session, status: .conflict)
+            let view = RestorePage(backup, suggested: name, problem: oneLine(error), target: targetText, zone: zone)
+            return try page("Restore \(backup.database)", view, session: context.session, status: .conflict).response(from: request, context: context)
         }
         return .redirect(to: "/jobs", type: .normal)
     }
 
-    private func jobPage(_ context: ConsoleContext) async -> Response {
+    private func jobPage(_ context: ConsoleContext) async -> ConsolePage<JobPage> {
         let job = await jobs.current()
-        let body = RestorePage.job(job, session: context.session, zone: zone, now: Date())
-        return HTMLPage.response(title: "Restore job", body: body, session: context.session, refresh: job?.outcome == .running ? 2 : nil)
+        return page("Restore job", JobPage(job, zone: zone, now: Date()), session: context.session, refresh: job?.outcome == .running ? 2 : nil)
     }
 
     private func cancelRestore(_ request: Request, _ context: ConsoleContext) async throws -> Response {
@@ -135,19 +135,16 @@ struct ConsoleRoutes: Sendable {
         return .redirect(to: "/jobs", type: .normal)
     }
 
-    private func verify(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+    private func verify(_ request: Request, _ context: ConsoleContext) async throws -> ConsolePage<VerifyPage> {
         let form = try await ConsoleForm.read(request, context: context)
         let backup = try findBackup(form["file"])
-        let body: String
+        let outcome: Result<Int64, ConsoleProblem>
         do {
-            let result = try await DumpSource.verifyChecksum(backup)
-            let manifest = backup.manifest == nil ? "(no manifest to compare with)" : "matches its manifest"
-            body = #"<p class="box ok" id="outcome">OK: \#(HTMLPage.escape(backup.relativePath)) decodes to \#(HTMLPage.bytes(result.rawBytes)) of SQL; SHA-256 \#(manifest).</p>"#
+            outcome = .success(try await DumpSource.verifyChecksum(backup).rawBytes)
         } catch {
-            body = #"<p class="box bad" id="outcome">FAILED: \#(HTMLPage.escape(oneLine(error)))</p>"#
+            outcome = .failure(ConsoleProblem(oneLine(error)))
         }
-        let back = #"<p><a href="/backups?db=\#(HTMLPage.query(backup.database))">Back to the backups of \#(HTMLPage.escape(backup.database))</a></p>"#
-        return HTMLPage.response(title: "Verify", body: body + back, session: context.session)
+        return page("Verify", VerifyPage(backup, outcome: outcome), session: context.session)
     }
 
     // MARK: machine-readable

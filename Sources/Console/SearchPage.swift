@@ -3,32 +3,45 @@ import Foundation
 
 /// `/search?project=TEXT`: which backups hold a project whose name contains TEXT, and when it
 /// was last saved in each, from the manifests (no server is asked).
-enum SearchPage {
+struct SearchPage: ConsoleView {
+    static let template = "search"
+
     struct Hit: Sendable {
         let backup: StoredBackup
         let project: ResolveProject
     }
 
-    static func hits(_ text: String, in backups: [StoredBackup]) -> [Hit] {
-        let needle = text.trimmingCharacters(in: .whitespaces)
-        guard !needle.isEmpty else { return [] }
-        return backups.flatMap { backup in
-            (backup.manifest?.resolve.projects ?? []).filter { $0.name.localizedCaseInsensitiveContains(needle) }.map { Hit(backup: backup, project: $0) }
-        }
+    struct Row: Sendable {
+        let project: String
+        let folder: String
+        let saved: String
+        let database: String
+        let taken: String
+        let fileQuery: String
     }
 
-    static func body(query: String, hits: [Hit], zone: TimeZone) -> String {
-        var html = #"<form method="get" action="/search"><input type="search" name="project" value="\#(HTMLPage.escape(query))" placeholder="Project name" autofocus> <button>Find</button></form>"#
-        guard !query.isEmpty else { return html }
-        guard !hits.isEmpty else { return html + #"<p>No backup holds a project whose name contains “\#(HTMLPage.escape(query))”.</p>"# }
-        html += hits.count == 1 ? "<p>1 backup holds a matching project.</p>" : "<p>\(hits.count) backups hold a matching project.</p>"
-        html += "<table><tr><th>Project</th><th>Folder</th><th>Saved</th><th>Library</th><th>Backup taken</th><th></th></tr>"
-        for hit in hits {
-            html += "<tr><td>\(HTMLPage.escape(hit.project.name))</td><td>/\(HTMLPage.escape(hit.project.folder))</td>"
-            html += "<td>\(HTMLPage.time(hit.project.lastModified, zone: zone))</td><td>\(HTMLPage.escape(hit.backup.database))</td>"
-            html += "<td>\(HTMLPage.time(hit.backup.time, zone: zone))</td>"
-            html += #"<td><a href="/restore?file=\#(HTMLPage.query(hit.backup.relativePath))">Restore this backup…</a></td></tr>"#
+    let query: String
+    /// A search that found nothing (not an empty one, which shows the form alone).
+    let nothingFound: Bool
+    let summary: String?
+    let hits: [Row]
+    let hasHits: Bool
+
+    /// Every project in `backups` that ``ProjectMatcher`` finds for `text` (the one matcher of
+    /// every search: the name contains it in any case, exact names first).
+    static func find(_ text: String, in backups: [StoredBackup]) -> [Hit] {
+        let all = backups.flatMap { backup in (backup.manifest?.resolve.projects ?? []).map { Hit(backup: backup, project: $0) } }
+        return ProjectMatcher(text).select(all) { $0.project.name }
+    }
+
+    init(query: String, hits: [Hit], zone: TimeZone) {
+        self.query = query
+        nothingFound = !query.isEmpty && hits.isEmpty
+        summary = hits.isEmpty ? nil : hits.count == 1 ? "1 backup holds a matching project." : "\(hits.count) backups hold a matching project."
+        self.hits = hits.map { hit in
+            Row(project: hit.project.name, folder: hit.project.folder, saved: PageFormat.time(hit.project.lastModified, zone: zone),
+                database: hit.backup.database, taken: PageFormat.time(hit.backup.time, zone: zone), fileQuery: PageFormat.query(hit.backup.relativePath))
         }
-        return html + "</table>"
+        hasHits = !hits.isEmpty
     }
 }

@@ -1,10 +1,10 @@
-import Backups
 import Foundation
 import LaterbaseTestSupport
 
 /// A real PostgreSQL cluster holding a Resolve-like library, and the built `backup-agent run`
-/// with the console on a free loopback port, after its first backup pass.
-struct ConsoleHarness: Sendable {
+/// (launched by ``launchProduct(_:_:environment:output:)``) with the console on a free loopback
+/// port, after its first backup pass: the console over real HTTP.
+struct ConsoleHarness: ConsoleUnderTest {
     static let library = "Demo Library"
     let cluster: PostgresCluster
     let backupDirectory: String
@@ -13,7 +13,7 @@ struct ConsoleHarness: Sendable {
     let agent: Process
     /// The agent's log (standard output and error).
     let errors: String
-    let client: ConsoleClient
+    let client: CurlClient
 
     /// - Parameters:
     ///   - port: the console's port (default a free one).
@@ -37,21 +37,13 @@ struct ConsoleHarness: Sendable {
         let port = try chosen ?? FreePort.find()
         let password = "console-\(UUID().uuidString.prefix(12))"
         let errors = directory + ".log"
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("backup-agent"))
-        process.arguments = ["run"]
-        process.environment = cluster.agentEnvironment(backupDirectory: directory, [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "BACKUP_ON_START": "true", "BACKUP_SCHEDULE": "0 0 1 1 *",
-            "CONSOLE": "on", "CONSOLE_ADDRESS": "127.0.0.1", "CONSOLE_PORT": String(port), "CONSOLE_PASSWORD": password,
-        ])
         // `run` logs to standard output; both go to the one file.
-        let logHandle = FileHandle(forWritingAtPath: errors)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        try process.run()
+        let process = try launchProduct("backup-agent", ["run"], environment: cluster.agentEnvironment(backupDirectory: directory, [
+            "BACKUP_ON_START": "true", "BACKUP_SCHEDULE": "0 0 1 1 *",
+            "CONSOLE": "on", "CONSOLE_ADDRESS": "127.0.0.1", "CONSOLE_PORT": String(port), "CONSOLE_PASSWORD": password,
+        ]), output: .log(appendingTo: errors))
         let harness = ConsoleHarness(cluster: cluster, backupDirectory: directory, port: port, password: password,
-                                     agent: process, errors: errors, client: try ConsoleClient(port: port))
+                                     agent: process, errors: errors, client: try CurlClient(port: port))
         let started = await poll(timeout: .seconds(120), every: .milliseconds(250)) {
             if let ready { return await ready(harness) }
             guard let reply = try? await harness.client.send("GET", "/healthz", basic: password, html: false) else { return false }
@@ -66,20 +58,11 @@ struct ConsoleHarness: Sendable {
 
     func log() -> String { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" }
 
-    /// The relative path (`folder/file`) of the library's newest backup.
-    func newestBackup() -> String {
-        let layout = BackupLayout(root: backupDirectory)
-        return StoredBackup.all(in: layout).first { $0.database == Self.library }?.relativePath ?? ""
+    /// Another browser: curl with a cookie jar of its own, in the first client's folder (so it
+    /// goes when the harness stops).
+    func newClient() throws -> any ConsoleClient {
+        try CurlClient(port: port, folder: client.folder + "/other-\(UUID().uuidString)")
     }
-
-    /// A copy of the newest backup whose restore waits inside psql's transaction until it is
-    /// stopped (``StallingBackup``); its relative path.
-    func stallingBackup() async throws -> String {
-        try await StallingBackup.make(of: Self.library, in: backupDirectory)
-    }
-
-    /// Waits until the restore's psql sits in the stalling backup's last statement.
-    func waitForStalledRestore() async -> Bool { await StallingBackup.waitUntilStalled(cluster) }
 
     func stop() {
         if agent.isRunning {

@@ -3,13 +3,13 @@ import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
 
-/// The overview and /metrics read the standby's state from the primary itself
+/// The overview and /metrics (in-process) read the standby's state from the primary itself
 /// (`pg_stat_replication`, `pg_replication_slots`), with a real standby-entrypoint standby.
 @Suite("console: the standby as the primary reports it", .timeLimit(.minutes(5)))
 struct ConsoleReplicationTests {
     @Test("a streaming standby: role, lag and its slot; once it stops: the slot inactive and the WAL it holds")
     func standbyAndSlot() async throws {
-        try await ConsoleHarness.with(replication: true) { console in
+        try await InProcessConsole.with(replication: true) { console in
             try await StandbyProcess.withStandby(primary: console.cluster) { standby in
                 try standby.start()
                 try await standby.waitUntilHealthy()

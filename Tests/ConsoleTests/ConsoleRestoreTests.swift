@@ -3,10 +3,11 @@ import LaterbaseCore
 import LaterbaseTestSupport
 import Testing
 
-/// Restores started from the console's pages, against a real agent and PostgreSQL.
+/// Restores started from the console's pages, against real backups of a real PostgreSQL:
+/// in-process, and a whole restore also over real HTTP against the launched agent.
 @Suite("console: restore, verify, metrics", .timeLimit(.minutes(5)))
 struct ConsoleRestoreTests {
-    static func waitForOutcome(_ client: ConsoleClient, timeout: Duration = .seconds(120)) async throws -> String {
+    static func waitForOutcome(_ client: some ConsoleClient, timeout: Duration = .seconds(120)) async throws -> String {
         var page = ""
         _ = await poll(timeout: timeout, every: .milliseconds(250)) {
             page = (try? await client.send("GET", "/jobs").body) ?? ""
@@ -15,13 +16,14 @@ struct ConsoleRestoreTests {
         return page
     }
 
-    @Test("a restore started from the page completes; the new library holds the projects; an existing name is refused")
-    func restoreFromPage() async throws {
-        try await ConsoleHarness.with { console in
+    @Test("a restore started from the page completes; the new library holds the projects; an existing name is refused",
+          arguments: ConsoleTransport.allCases)
+    func restoreFromPage(_ transport: ConsoleTransport) async throws {
+        try await transport.with { console in
             let client = console.client
             let token = try await client.logIn(password: console.password)
             let file = console.newestBackup()
-            let form = try await client.send("GET", "/restore?file=" + ConsoleClient.escape(file))
+            let form = try await client.send("GET", "/restore?file=" + FormText.escape(file))
             #expect(form.status == 200 && form.body.contains("Demo Library restored "))
 
             let started = try await client.send("POST", "/restore", form: [("csrf", token), ("file", file), ("as", "Demo Library from the console")])
@@ -50,9 +52,9 @@ struct ConsoleRestoreTests {
             let verified = try await client.send("POST", "/verify", form: [("csrf", token), ("file", file)])
             #expect(verified.status == 200 && verified.body.contains("OK: ") && verified.body.contains("matches its manifest"), "\(verified.body.prefix(500))")
 
-            let search = try await client.send("GET", "/search?project=" + ConsoleClient.escape("café"))
+            let search = try await client.send("GET", "/search?project=" + FormText.escape("café"))
             #expect(search.body.contains("O&#39;Brien – Café 東京"), "search by part of a name, any case")
-            #expect(search.body.contains(ConsoleClient.escape(file)) || search.body.contains("/restore?file="))
+            #expect(search.body.contains(FormText.escape(file)) || search.body.contains("/restore?file="))
 
             let metrics = try await client.send("GET", "/metrics", basic: console.password, html: false)
             let series = try PrometheusText.parse(metrics.body)
@@ -70,7 +72,7 @@ struct ConsoleRestoreTests {
 
     @Test("a running restore is the only one, survives the page, and a cancel drops its new library")
     func cancelRestore() async throws {
-        try await ConsoleHarness.with { console in
+        try await InProcessConsole.with { console in
             let client = console.client
             let token = try await client.logIn(password: console.password)
             // Its restore waits inside psql's transaction until cancelled: no race with the machine's speed.
@@ -81,8 +83,7 @@ struct ConsoleRestoreTests {
             #expect(second.status == 409 && second.body.contains("one restore at a time"), "\(second.status)")
             try #require(await console.waitForStalledRestore(), "the restore never reached its last statement")
             // A second browser (another session) sees the same running job.
-            let other = try ConsoleClient(port: console.port)
-            defer { other.remove() }
+            let other = console.newClient()
             _ = try await other.logIn(password: console.password)
             let running = try await other.send("GET", "/jobs")
             #expect(running.body.contains("big_restore") && running.body.contains("Cancel the restore"), "\(running.body.prefix(600))")

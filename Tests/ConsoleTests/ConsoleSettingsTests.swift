@@ -33,9 +33,15 @@ struct ConsoleSettingsTests {
         #expect(fields["empty"] == "")
     }
 
-    @Test("text from libraries and forms is escaped")
-    func escaping() {
-        #expect(HTMLPage.escape(#"<script>alert("x")</script> & 'y'"#) == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;")
+    @Test("text from libraries and forms is escaped: the templates' {{ }}")
+    func escaping() async throws {
+        let templates = try await ConsoleTemplates.load()
+        let text = #"<script>alert("x")</script> & 'y'"#
+        let page = ConsolePage(templates: templates, title: text, view: SearchPage(query: text, hits: [], zone: .gmt), session: nil)
+        let html = try #require(templates.render(page))
+        // The title twice (<title>, <h1>), the search box's value, the "nothing found" line.
+        #expect(html.components(separatedBy: "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;").count == 5, "\(html)")
+        #expect(!html.contains("<script>") && !html.contains(#"alert("x")"#))
     }
 
     @Test("the suggested restore name fits PostgreSQL's 63 bytes")

@@ -1,0 +1,47 @@
+import Agent
+import Hummingbird
+import LaterbaseCore
+import Logging
+import ServiceLifecycle
+
+/// The console as one Hummingbird application, built in one place: what ``ConsoleService`` runs,
+/// and what tests drive in-process (`app.test(.router)` of HummingbirdTesting, no socket). It
+/// loads the page templates once, makes the sessions, the metrics and the restore jobs, and puts
+/// every route behind ``ConsoleAuthMiddleware``. The restore jobs are a service of the
+/// application: its graceful shutdown cancels a running restore and waits until the restore's
+/// new database is dropped again.
+/// - Throws: ``ConsoleTemplatesError`` when the templates do not load, ``ConsoleStartError``
+///   without a password (``ConsoleSettings`` refuses that for `CONSOLE=on`).
+package func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger) async throws -> some ApplicationProtocol {
+    guard let password = settings.password else { throw ConsoleStartError("the console has no password (CONSOLE_PASSWORD)") }
+    let templates = try await ConsoleTemplates.load()
+    let sessions = ConsoleSessions(password: password)
+    let metrics = ConsoleMetrics()
+    let jobs = ConsoleRestoreJobs(runtime: runtime, logger: logger) { metrics.restoreFinished($0) }
+    let router = Router(context: ConsoleContext.self)
+    router.add(middleware: ConsoleAuthMiddleware(sessions: sessions))
+    ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, metrics: metrics, templates: templates, logger: logger).register(on: router)
+    let address = settings.address
+    let port = settings.port
+    return Application(router: router, configuration: .init(address: .hostname(address, port: port), serverName: nil),
+                       services: [RestoreJobsShutdown(jobs: jobs)],
+                       onServerRunning: { [logger] _ in logger.info("web console listening", metadata: ["address": "\(address):\(port)"]) },
+                       logger: logger)
+}
+
+/// The console did not start for a reason of its own settings.
+struct ConsoleStartError: Error, Sendable, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Waits for the application's graceful shutdown (or its cancellation: the server could not
+/// listen), then cancels a running console restore and waits until its new database is dropped.
+struct RestoreJobsShutdown: Service {
+    let jobs: ConsoleRestoreJobs
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await jobs.shutdown()
+    }
+}
