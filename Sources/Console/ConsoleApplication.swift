@@ -13,11 +13,19 @@ import ServiceLifecycle
 /// - Throws: ``ConsoleTemplatesError`` when the templates do not load, ``ConsoleStartError``
 ///   without a password (``ConsoleSettings`` refuses that for `CONSOLE=on`).
 package func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger) async throws -> some ApplicationProtocol {
+    try await buildConsoleApplication(settings: settings, runtime: runtime, logger: logger, jobs: { _ in })
+}
+
+/// The same, handing the restore jobs to `jobs` (``ConsoleService`` cancels a running restore the
+/// moment graceful shutdown starts, beside the server's own shutdown).
+func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger,
+                             jobs handOver: (ConsoleRestoreJobs) -> Void) async throws -> some ApplicationProtocol {
     guard let password = settings.password else { throw ConsoleStartError("the console has no password (CONSOLE_PASSWORD)") }
     let templates = try await ConsoleTemplates.load()
     let sessions = ConsoleSessions(password: password)
     let metrics = ConsoleMetrics()
     let jobs = ConsoleRestoreJobs(runtime: runtime, logger: logger) { metrics.restoreFinished($0) }
+    handOver(jobs)
     let router = Router(context: ConsoleContext.self)
     router.add(middleware: ConsoleAuthMiddleware(sessions: sessions))
     ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, metrics: metrics, templates: templates, logger: logger).register(on: router)

@@ -27,8 +27,15 @@ public struct ConsoleService: Service {
         guard settings.password != nil else { return }
         let address = "\(settings.address):\(settings.port)"
         do {
-            let app = try await buildConsoleApplication(settings: settings, runtime: runtime, logger: logger)
-            try await app.run()
+            var jobs: ConsoleRestoreJobs?
+            let app = try await buildConsoleApplication(settings: settings, runtime: runtime, logger: logger, jobs: { jobs = $0 })
+            // At once, not after the server has drained its requests (the application's own services
+            // stop in order): a restore is cancelled and its new database dropped within docker's grace.
+            try await withGracefulShutdownHandler {
+                try await app.run()
+            } onGracefulShutdown: { [jobs] in
+                Task { await jobs?.cancel() }
+            }
         } catch let error as ConsoleTemplatesError {
             logger.error("the web console did not start; backups go on without it", metadata: [
                 "address": "\(address)", LogKey.error: "\(error)",

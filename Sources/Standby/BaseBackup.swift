@@ -35,9 +35,11 @@ public struct BaseBackup: Sendable {
         var child = ChildProcess(try tools.require("pg_basebackup"), arguments(target: target))
         child.account = account
         child.gracePeriod = .seconds(5)
+        // Only the password of REPL_PASSWORD (connect sets it): never a passfile or PGPASSWORD of the caller's.
+        for name in ChildEnvironment.libpqPasswords { child.environment.updateValue(nil, forKey: name) }
         child.connect(to: primary.connection(), application: "laterbase-clone")
-        // Only the password of REPL_PASSWORD: never a passfile or PGPASSWORD of the caller's.
-        if primary.password == nil { for name in ChildEnvironment.libpqPasswords { child.environment[name] = nil } }
+        // A clone waits for the server as long as libpq's default (or the caller's PGCONNECT_TIMEOUT) allows.
+        child.environment.removeValue(forKey: "PGCONNECT_TIMEOUT")
         let throttle = ProgressThrottle(interval: TimeInterval(options.progressIntervalSeconds))
         let started = Date()
         logger.info("cloning the primary with pg_basebackup", metadata: [LogKey.host: "\(primary.host):\(primary.port)", LogKey.slot: "\(slotName)"])

@@ -18,6 +18,17 @@ struct ChildProcessTests {
         #expect(ChildProcess.withheld.contains("REPL_PASSWORD"))
     }
 
+    @Test("a program pointed at a server gets the connection from Laterbase only: PGSERVICE and PGOPTIONS are removed, not inherited")
+    func connectRemovesOverrides() {
+        var child = ChildProcess("/usr/bin/env", [])
+        child.connect(to: ConnectionParameters(host: "127.0.0.1", sslMode: "disable"), application: "test")
+        for name in ChildEnvironment.libpqOverrides {
+            // A key with a nil value removes the variable from the child; a missing key would inherit it.
+            #expect(child.environment.keys.contains(name) && child.environment[name]! == nil, "\(name)")
+        }
+        #expect(child.environment["PGHOST"]! == "127.0.0.1")
+    }
+
     @Test("pg_dump streams its output; the password travels in the environment only")
     func streamsOutput() async throws {
         try await PostgresCluster.withCluster { cluster in

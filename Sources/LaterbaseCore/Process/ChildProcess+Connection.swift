@@ -11,7 +11,8 @@ extension ChildProcess {
             "PGDATABASE": parameters.database, "PGSSLMODE": parameters.sslMode, "PGAPPNAME": application,
             "PGCONNECT_TIMEOUT": String(max(2, parameters.connectTimeoutSeconds)),
         ]) { _, new in new }
-        for name in ChildEnvironment.libpqOverrides { environment[name] = nil }
+        // A nil value removes the variable from the child's environment (a missing key would inherit it).
+        for name in ChildEnvironment.libpqOverrides { environment.updateValue(nil, forKey: name) }
         if let password = parameters.password { secretEnvironment["PGPASSWORD"] = password }
     }
 }

@@ -29,8 +29,7 @@ public struct ChildProcess: Sendable {
     public var gracePeriod: Duration = .seconds(10)
     public var stderrLimit = 16 * 1024
 
-    /// Variables of Laterbase's own environment that no child inherits (their `_FILE` forms
-    /// name a file, which is no secret).
+    /// Variables of Laterbase's own environment that no child inherits (``ChildEnvironment/laterbaseSecrets``).
     public static let withheld = ChildEnvironment.laterbaseSecrets
 
     public init(_ executable: String, _ arguments: [String]) {
