@@ -15,13 +15,13 @@ extension AgentRuntime {
         try await pointInTimeRestore(host: host, port: port).run(database: database, at: time, as: name)
     }
 
-    /// `verify --restore-test` of one backup already checked: restored as `laterbase_verify_<id>`,
-    /// its project names read, dropped again. Returns the names.
+    /// `verify --restore-test` of one backup already checked: restored into a scratch library
+    /// (``RestoreTarget/scratchLibrary()``), its project names read, dropped again. Returns the names.
     public func restoreTest(_ backup: StoredBackup, host: String? = nil, port: Int? = nil) async throws -> [String] {
         let target = restoreTarget(host: host, port: port)
-        let library = try await target.newLibrary(named: "laterbase_verify_\(UUID().uuidString.prefix(8).lowercased())")
+        let library = await target.scratchLibrary()
         try await library.restore(from: DumpSource(backup, skipChecksum: true))
-        let restored = (try? await target.projects(in: library.name)) ?? []
+        let restored = (try? await target.projects(in: library.workingName)) ?? []
         try await library.drop()
         return restored
     }

@@ -41,6 +41,8 @@ public struct AgentRuntime: Sendable {
         let pass = try await BackupPass(settings: settings, lockTimeout: lockTimeout, logger: logger).run(only: database)
         try Task.checkCancellation()
         await afterPass()
+        // What a restore killed outright (SIGKILL, OOM, a reboot) left on the Resolve server.
+        await restoreTarget().removeAbandoned()
         return pass
     }
 

@@ -4,7 +4,8 @@ import LaterbaseCore
 
 /// A dump file as a restore's source (`restore FILE`, `verify --restore-test`, the console):
 /// checked against its manifest (SHA-256 and a full gzip decode) before anything is made, then
-/// decoded again into `psql --single-transaction`.
+/// decoded again into psql between `BEGIN` and a `COMMIT` sent only after the last byte: a feed
+/// cut short (the agent killed) commits nothing.
 public struct DumpSource: RestoreSource {
     public let backup: StoredBackup
     /// `verify --restore-test` has just checked it.
@@ -37,13 +38,15 @@ public struct DumpSource: RestoreSource {
         if !skipChecksum { _ = try await Self.verifyChecksum(backup) }
         let (path, progress) = (backup.path, progress)
         try await library.fill(from: self) {
-            try await library.target.psql(into: library.name).run(feeding: { write in
+            try await library.target.psql(into: library.workingName, singleTransaction: false).run(feeding: { write in
+                try await write(Array("BEGIN;\n".utf8))
                 var fed: Int64 = 0
                 _ = try await GzipReader.read(path) { chunk in
                     try await write(chunk)
                     fed += Int64(chunk.count)
                     progress?(fed)
                 }
+                try await write(Array("\nCOMMIT;\n".utf8))
             }, onOutput: { _ in })
         }
     }

@@ -48,7 +48,7 @@ struct LibraryCopy: Sendable {
     }
 
     private func copy(into library: NewLibrary, dumped: @escaping @Sendable () async -> Void) async throws {
-        let psql = try library.target.psql(into: library.name, reading: fifo)
+        let psql = try library.target.psql(into: library.workingName, reading: fifo)
         var dump = self.dump
         dump.arguments += ["--file=\(fifo)"]
         let (reader, writer) = (psql, dump)

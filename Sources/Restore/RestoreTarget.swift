@@ -38,15 +38,73 @@ public struct RestoreTarget: Sendable {
         if exists {
             throw RestoreError(.databaseExists, "database \"\(name)\" already exists on \(server.host):\(server.port); restore never writes into an existing library: choose a new name with --as")
         }
+        await removeAbandoned()
         return NewLibrary(name: name, target: self)
     }
 
+    /// A library to restore into, read, and drop (`verify --restore-test`): it keeps its working
+    /// name, so a restore test killed outright leaves only a marked database ``removeAbandoned()`` drops.
+    public func scratchLibrary() async -> NewLibrary {
+        await removeAbandoned()
+        return NewLibrary(name: "laterbase_verify_\(UUID().uuidString.prefix(8).lowercased())", target: self, scratch: true)
+    }
+
     /// `psql` that runs the plain SQL of `input` (`-` for its standard input, or a FIFO's path)
-    /// into `database` in one transaction, stopping at the first error.
-    public func psql(into database: String, reading input: String = "-") throws -> ChildProcess {
-        var psql = ChildProcess(try tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", input])
+    /// into `database`, stopping at the first error; in one transaction unless the input carries
+    /// its own `BEGIN` … `COMMIT` (`singleTransaction: false`: an input cut short then commits nothing).
+    public func psql(into database: String, reading input: String = "-", singleTransaction: Bool = true) throws -> ChildProcess {
+        var psql = ChildProcess(try tools.require("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1"] + (singleTransaction ? ["--single-transaction"] : []) + ["-f", input])
         psql.connect(to: server.with(database: database), application: "laterbase-restore")
         return psql
+    }
+
+    /// The marker comment of a library being restored: whose restore it is, for ``removeAbandoned()``.
+    static func marker(for name: String, by owner: ProcessIdentity) -> String {
+        "laterbase: unfinished restore of \"\(name)\" by \(owner.text)"
+    }
+
+    /// The restorer a marker names, nil when the comment is not a marker.
+    static func owner(inMarker comment: String) -> ProcessIdentity? {
+        guard comment.hasPrefix("laterbase: unfinished restore of "), let by = comment.range(of: " by ", options: .backwards) else { return nil }
+        return ProcessIdentity(text: String(comment[by.upperBound...]))
+    }
+
+    /// Drops what a restore killed outright left: every `laterbase_restoring_…` database whose
+    /// marker names a process of this host that has ended (one of another host is left to that
+    /// host, one without a marker to people). Runs before every restore and after every backup
+    /// pass; never throws, logs what it dropped or could not. Returns the names dropped.
+    @discardableResult
+    public func removeAbandoned() async -> [String] {
+        let rows: [[String?]]
+        do {
+            rows = try await PostgresConnection.withConnection(server.with(database: "postgres")) { connection in
+                try connection.query(#"SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE 'laterbase\_restoring\_%'"#).rows
+            }
+        } catch {
+            logger.debug("could not look for unfinished restores", metadata: [LogKey.error: "\(oneLine(error))"])
+            return []
+        }
+        var dropped: [String] = []
+        for row in rows {
+            guard let name = row[0], let owner = row[1].flatMap(Self.owner(inMarker:)), owner.hasEnded() == true else { continue }
+            do {
+                try await dropDatabase(name)
+                dropped.append(name)
+                logger.warning("dropped the database of an unfinished restore whose process has ended", metadata: [LogKey.database: "\(name)", "marker": "\(row[1] ?? "")"])
+            } catch {
+                logger.warning("could not drop the database of an unfinished restore", metadata: [LogKey.database: "\(name)", LogKey.error: "\(oneLine(error))"])
+            }
+        }
+        return dropped
+    }
+
+    /// `DROP DATABASE IF EXISTS`, not cancellable (a clean-up); on PostgreSQL 13+ `WITH (FORCE)`
+    /// ends a session that is still closing.
+    func dropDatabase(_ name: String) async throws {
+        try await PostgresConnection.withConnection(Self.databaseDDL(server.with(database: "postgres")), cancellable: false) { connection in
+            let force = connection.serverVersionNumber >= 130_000 ? " WITH (FORCE)" : ""
+            try connection.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(name))\(force)")
+        }
     }
 
     /// The project names in a restored library, for comparison with the manifest.

@@ -55,8 +55,10 @@ struct LibraryCopyTests {
         try await PostgresCluster.withCluster { cluster in
             let library = try await Self.target(cluster).newLibrary(named: "closed")
             try await library.create(connectable: false, cancellable: false)
-            #expect(try await cluster.query("SELECT datallowconn::text FROM pg_database WHERE datname = 'closed'").scalar == "false")
-            await #expect(throws: (any Error).self) { try await cluster.query("SELECT 1", database: "closed") }
+            // Made under its working name, closed; the name asked for appears only once it is complete.
+            #expect(try await cluster.query("SELECT datallowconn::text FROM pg_database WHERE datname = $1", [library.workingName]).scalar == "false")
+            #expect(try await exists("closed", cluster) == false)
+            await #expect(throws: (any Error).self) { try await cluster.query("SELECT 1", database: library.workingName) }
             let dumped = try await copy(#"printf 'CREATE TABLE t (x int);\nINSERT INTO t VALUES (7);\n' > "$f""#, into: "closed", on: cluster, made: library)
             #expect(dumped)
             #expect(try await cluster.query("SELECT x FROM t", database: "closed").scalar == "7")

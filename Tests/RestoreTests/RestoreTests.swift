@@ -125,7 +125,7 @@ struct RestoreTests {
             let deep = try await agent.run(["verify", file, "--restore-test"])
             #expect(deep.status == 0, "\(deep.stdout)\(deep.stderr)")
             #expect(deep.stdout.contains("restore test passed (3 projects)"))
-            let scratch = try await cluster.query("SELECT count(*) FROM pg_database WHERE datname LIKE 'laterbase_verify_%'")
+            let scratch = try await cluster.query("SELECT count(*) FROM pg_database WHERE datname LIKE 'laterbase_verify_%' OR datname LIKE 'laterbase_restoring_%'")
             #expect(scratch.scalar == "0")
         }
     }

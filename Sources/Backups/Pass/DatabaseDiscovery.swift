@@ -2,7 +2,7 @@ import LaterbaseCore
 import Logging
 
 /// Which databases a pass backs up: the configured list, or every database on the server that
-/// holds a Resolve library (it has `"SM_Project"`).
+/// holds a Resolve library (it has `"SM_Project"`), except a library still being restored.
 public enum DatabaseDiscovery {
     /// Returns the databases to back up, logging which were found and which skipped, and a
     /// warning per database that could not be looked into (no CONNECT right, no pg_hba line):
@@ -11,7 +11,8 @@ public enum DatabaseDiscovery {
         if !settings.databases.isEmpty { return (settings.databases, []) }
         let server = settings.source.connection(database: "postgres")
         let names = try await PostgresConnection.withConnection(server) { connection in
-            try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname")
+            // Not a library being restored (its working name): it is complete only once renamed.
+            try connection.query(#"SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname NOT LIKE 'laterbase\_restoring\_%' ORDER BY datname"#)
                 .rows.compactMap { $0.first ?? nil }
         }
         var libraries: [String] = []
