@@ -149,7 +149,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BackupsTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
