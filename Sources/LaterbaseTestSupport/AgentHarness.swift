@@ -13,6 +13,22 @@ public struct AgentHarness {
         try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
     }
 
+    /// A cluster with a Resolve-like library "Resolve", one backup of it made by the agent, and a
+    /// copy whose restore stalls inside psql's transaction (``StallingBackup``): the start of every
+    /// test that stops a restore mid-feed. `body` gets the stalling copy's `folder/file`.
+    public static func withStallingBackup(projects: Int, blobKilobytes: Int,
+                                          _ body: (PostgresCluster, AgentHarness, String) async throws -> Void) async throws {
+        try await PostgresCluster.withCluster { cluster in
+            let agent = try AgentHarness(cluster: cluster)
+            defer { agent.remove() }
+            try await cluster.createDatabase("Resolve")
+            try await ResolveFixture.populate(cluster, database: "Resolve", projects: projects, blobKilobytes: blobKilobytes)
+            let pass = try await agent.run(["backup"])
+            guard pass.status == 0 else { throw ClusterError("backup-agent backup failed: \(pass.stderr)") }
+            try await body(cluster, agent, try await StallingBackup.make(of: "Resolve", in: agent.backupDirectory))
+        }
+    }
+
     public func environment(_ extra: [String: String] = [:]) -> [String: String] {
         cluster.agentEnvironment(backupDirectory: backupDirectory, extra)
     }

@@ -10,13 +10,7 @@ import Testing
 struct InterruptedRestoreTests {
     @Test("SIGTERM mid-restore: psql stopped, the new database dropped, exit 1 with one line; the original untouched")
     func interrupted() async throws {
-        try await PostgresCluster.withCluster { cluster in
-            let agent = try AgentHarness(cluster: cluster)
-            defer { agent.remove() }
-            try await cluster.createDatabase("Resolve")
-            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 5, blobKilobytes: 256)
-            try #require(try await agent.run(["backup"]).status == 0)
-            let stalling = try await StallingBackup.make(of: "Resolve", in: agent.backupDirectory)
+        try await AgentHarness.withStallingBackup(projects: 5, blobKilobytes: 256) { cluster, agent, stalling in
             let file = String(stalling.split(separator: "/").last ?? "")
             let original = try await ResolveFixture.digests(cluster, database: "Resolve")
             let errors = agent.backupDirectory + "-stderr"

@@ -14,14 +14,8 @@ struct KilledRestoreTests {
 
     @Test("SIGKILL of restore mid-feed: nothing under the name asked for; the next restore drops the marked leftover")
     func killed() async throws {
-        try await PostgresCluster.withCluster { cluster in
-            let agent = try AgentHarness(cluster: cluster)
-            defer { agent.remove() }
-            try await cluster.createDatabase("Resolve")
-            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 5, blobKilobytes: 256)
-            try #require(try await agent.run(["backup"]).status == 0)
-            let good = try #require(agent.backups(of: "Resolve").first)
-            let stalling = try await StallingBackup.make(of: "Resolve", in: agent.backupDirectory)
+        try await AgentHarness.withStallingBackup(projects: 5, blobKilobytes: 256) { cluster, agent, stalling in
+            let good = try #require(agent.backups(of: "Resolve").first { !stalling.hasSuffix($0) })
 
             let process = try agent.start(["restore", stalling, "--as", "Resolve Killed"])
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -44,13 +38,7 @@ struct KilledRestoreTests {
 
     @Test("SIGTERM of verify --restore-test mid-feed: exit 1 with one line, no scratch database left")
     func verifyInterrupted() async throws {
-        try await PostgresCluster.withCluster { cluster in
-            let agent = try AgentHarness(cluster: cluster)
-            defer { agent.remove() }
-            try await cluster.createDatabase("Resolve")
-            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 3, blobKilobytes: 64)
-            try #require(try await agent.run(["backup"]).status == 0)
-            let stalling = try await StallingBackup.make(of: "Resolve", in: agent.backupDirectory)
+        try await AgentHarness.withStallingBackup(projects: 3, blobKilobytes: 64) { cluster, agent, stalling in
             let errors = agent.backupDirectory + "-verify-stderr"
             defer { unlink(errors) }
 
