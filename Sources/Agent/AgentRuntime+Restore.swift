@@ -19,7 +19,7 @@ extension AgentRuntime {
     /// (``RestoreTarget/scratchLibrary()``), its project names read, dropped again. Returns the names.
     public func restoreTest(_ backup: StoredBackup, host: String? = nil, port: Int? = nil) async throws -> [String] {
         let target = restoreTarget(host: host, port: port)
-        let library = await target.scratchLibrary()
+        let library = target.scratchLibrary()
         try await library.restore(from: DumpSource(backup, skipChecksum: true))
         let restored = (try? await target.projects(in: library.workingName)) ?? []
         try await library.drop()

@@ -29,12 +29,9 @@ public final class NewLibrary: Sendable {
 
     private enum Made { case no, closed, open }
 
-    /// The prefix of every working name; the marker comment says whose restore it is.
-    public static let workingPrefix = "laterbase_restoring_"
-
     init(name: String, target: RestoreTarget, scratch: Bool = false) {
         self.name = name
-        self.workingName = Self.workingPrefix + UUID().uuidString.prefix(8).lowercased()
+        self.workingName = RestoringName.make()
         self.target = target
         self.scratch = scratch
     }

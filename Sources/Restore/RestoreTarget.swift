@@ -43,10 +43,10 @@ public struct RestoreTarget: Sendable {
     }
 
     /// A library to restore into, read, and drop (`verify --restore-test`): it keeps its working
-    /// name, so a restore test killed outright leaves only a marked database ``removeAbandoned()`` drops.
-    public func scratchLibrary() async -> NewLibrary {
-        await removeAbandoned()
-        return NewLibrary(name: "laterbase_verify_\(UUID().uuidString.prefix(8).lowercased())", target: self, scratch: true)
+    /// name, so a restore test killed outright leaves only a marked database, which the next
+    /// restore or backup pass drops (``removeAbandoned()``; not here: `verify --all` makes one per backup).
+    public func scratchLibrary() -> NewLibrary {
+        NewLibrary(name: "laterbase_verify_\(UUID().uuidString.prefix(8).lowercased())", target: self, scratch: true)
     }
 
     /// `psql` that runs the plain SQL of `input` (`-` for its standard input, or a FIFO's path)
@@ -78,7 +78,8 @@ public struct RestoreTarget: Sendable {
         let rows: [[String?]]
         do {
             rows = try await PostgresConnection.withConnection(server.with(database: "postgres")) { connection in
-                try connection.query(#"SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE 'laterbase\_restoring\_%'"#).rows
+                try connection.query("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE $1",
+                                     [RestoringName.likePattern]).rows
             }
         } catch {
             logger.debug("could not look for unfinished restores", metadata: [LogKey.error: "\(oneLine(error))"])

@@ -13,9 +13,6 @@ import LaterbaseCore
 /// that order, and checks that root cannot be regained). It always resets every signal to its
 /// default disposition and clears the signal mask, and removes secrets from the environment.
 public enum PostgresExec {
-    /// Variables that never reach postgres: it gets the password from the passfile.
-    public static let scrubbedVariables = Set(ChildEnvironment.laterbaseSecrets + ChildEnvironment.libpqPasswords)
-
     /// The argument vector: `postgres -D <data> <extra…>`. Pure.
     public static func argumentVector(binary: String, dataDirectory: String, extra: [String]) -> [String] {
         [binary, "-D", dataDirectory] + extra

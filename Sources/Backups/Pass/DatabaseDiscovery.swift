@@ -12,7 +12,8 @@ public enum DatabaseDiscovery {
         let server = settings.source.connection(database: "postgres")
         let names = try await PostgresConnection.withConnection(server) { connection in
             // Not a library being restored (its working name): it is complete only once renamed.
-            try connection.query(#"SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname NOT LIKE 'laterbase\_restoring\_%' ORDER BY datname"#)
+            try connection.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname NOT LIKE $1 ORDER BY datname",
+                                 [RestoringName.likePattern])
                 .rows.compactMap { $0.first ?? nil }
         }
         var libraries: [String] = []
