@@ -17,9 +17,14 @@ public struct ConsoleSettings: Sendable {
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
         enabled = try env.bool("CONSOLE", default: false)
         port = try env.port("CONSOLE_PORT", default: 8080)
-        address = env.string("CONSOLE_ADDRESS", default: "0.0.0.0")!
         password = try env.secret("CONSOLE_PASSWORD")
-        guard enabled else { return }
+        guard enabled else {
+            address = env.string("CONSOLE_ADDRESS", default: "0.0.0.0")!
+            return
+        }
+        // Checked only when the console is on: a console that cannot listen would otherwise run the
+        // agent without it, which nobody notices until the page does not answer.
+        address = try env.listenAddress("CONSOLE_ADDRESS", default: "0.0.0.0")
         guard let password else {
             throw ConfigurationError(variable: "CONSOLE_PASSWORD", problem: "is not set; the web console (CONSOLE=on) needs a password: set CONSOLE_PASSWORD (or CONSOLE_PASSWORD_FILE), or CONSOLE=off")
         }

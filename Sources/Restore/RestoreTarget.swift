@@ -75,25 +75,22 @@ public struct RestoreTarget: Sendable {
     /// pass; never throws, logs what it dropped or could not. Returns the names dropped.
     @discardableResult
     public func removeAbandoned() async -> [String] {
-        let rows: [[String?]]
+        let found: [UnfinishedRestore]
         do {
-            rows = try await PostgresConnection.withConnection(server.with(database: "postgres")) { connection in
-                try connection.query("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE $1",
-                                     [RestoringName.likePattern]).rows
-            }
+            found = try await unfinishedRestores()
         } catch {
             logger.debug("could not look for unfinished restores", metadata: [LogKey.error: "\(oneLine(error))"])
             return []
         }
         var dropped: [String] = []
-        for row in rows {
-            guard let name = row[0], let owner = row[1].flatMap(Self.owner(inMarker:)), owner.hasEnded() == true else { continue }
+        for restore in found where restore.hasEnded == true {
             do {
-                try await dropDatabase(name)
-                dropped.append(name)
-                logger.warning("dropped the database of an unfinished restore whose process has ended", metadata: [LogKey.database: "\(name)", "marker": "\(row[1] ?? "")"])
+                try await dropDatabase(restore.database)
+                dropped.append(restore.database)
+                logger.warning("dropped the database of an unfinished restore whose process has ended", metadata: [
+                    LogKey.database: "\(restore.database)", "restore_of": "\(restore.library ?? "")", "pid": "\(restore.owner?.pid ?? 0)"])
             } catch {
-                logger.warning("could not drop the database of an unfinished restore", metadata: [LogKey.database: "\(name)", LogKey.error: "\(oneLine(error))"])
+                logger.warning("could not drop the database of an unfinished restore", metadata: [LogKey.database: "\(restore.database)", LogKey.error: "\(oneLine(error))"])
             }
         }
         return dropped

@@ -39,7 +39,18 @@ struct ListCommand: AsyncParsableCommand {
                 print(BackupListing.table(rows, offsite: offsite, project: project))
             }
             if !json && project == nil, let undo = agent.undoWindowListing() { print("\n" + undo) }
+            if !json && project == nil, let unfinished = await Self.unfinishedRestores(agent) { print("\n" + unfinished) }
         }
+    }
+
+    /// The databases of restores that are running or were killed (``UnfinishedRestore``), or nil
+    /// when there are none or the Resolve server does not answer within 3 s (the list itself
+    /// needs only `BACKUP_DIR`).
+    private static func unfinishedRestores(_ agent: AgentRuntime) async -> String? {
+        var server = agent.restoreTarget().server
+        server.connectTimeoutSeconds = 3
+        guard let found = try? await RestoreTarget(server: server, logger: agent.logger).unfinishedRestores(), !found.isEmpty else { return nil }
+        return "unfinished restores on \(server.host):\(server.port):\n" + found.map { "  " + $0.summary }.joined(separator: "\n")
     }
 
     /// `list --project NAME --at TIME`: the project's folder and last-saved time at that moment.

@@ -18,6 +18,7 @@ struct SupervisorCommand: AsyncParsableCommand {
         try await CommandErrors.reporting {
             let agent = try AgentContext.load()
             let console = try ConsoleSettings(environment: EnvironmentReader())
+            KnownVariables.warnAboutUnknown(logger: agent.logger)
             agent.logger.info("backup-agent started", metadata: [
                 "schedule": "\(agent.settings.schedule)", "tz": "\(agent.zone.identifier)",
                 "backup_dir": "\(agent.settings.backupDirectory)", LogKey.host: "\(agent.settings.source.host):\(agent.settings.source.port)",

@@ -12,6 +12,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandErrors.reporting {
+            let logger = Logger(label: "standby")
+            KnownVariables.warnAboutUnknown(logger: logger)
             let settings = try loadSettings()
             let options = try StandbyCloneOptions(environment: EnvironmentReader())
             var account: SystemAccount?
@@ -21,7 +23,6 @@ struct RunCommand: AsyncParsableCommand {
                 }
                 account = postgres
             }
-            let logger = Logger(label: "standby")
             let preparer = StandbyPreparer(settings: settings, options: options, tools: PostgresTools(), account: account, logger: logger)
             let prepared = try await TerminationSignals.cancelling(outcome: "before postgres started; nothing was left half-done") {
                 try await preparer.prepare()

@@ -27,6 +27,9 @@ struct KilledRestoreTests {
             #expect(try await Self.count(#"laterbase\_restoring\_%"#, cluster) == "1", "the working database, marked")
             let marker = try await cluster.query(#"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE 'laterbase\_restoring\_%'"#).scalar
             #expect(marker?.hasPrefix("laterbase: unfinished restore of \"Resolve Killed\" by ") == true, "\(marker ?? "")")
+            let listed = try await agent.run(["list"])
+            #expect(listed.stdout.contains("unfinished restores on "), "\(listed.stdout)")
+            #expect(listed.stdout.contains("restore of \"Resolve Killed\", killed before it finished"), "\(listed.stdout)")
 
             let again = try await agent.run(["restore", "Resolve/" + good, "--as", "Resolve Again"])
             #expect(again.status == 0, "\(again.stderr)")

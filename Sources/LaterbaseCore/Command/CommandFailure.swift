@@ -19,7 +19,7 @@ public struct CommandFailure: Error, CustomStringConvertible, Sendable {
 public enum CommandErrors {
     public static func classify(_ error: any Error) -> (message: String, code: ExitStatus) {
         switch error {
-        case let error as ConfigurationError: (oneLine(error.description), .configuration)
+        case let error as ConfigurationError: (oneLine(error.description + KnownVariables.misspelling(of: error.variable)), .configuration)
         case let error as CommandFailure: (oneLine(error.message), error.exitCode)
         default: (oneLine(error), .failure)
         }
