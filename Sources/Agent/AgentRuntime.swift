@@ -14,6 +14,8 @@ public struct AgentRuntime: Sendable {
     /// The undo window: WAL archive and base backups (`WAL_ARCHIVE`, `WAL_SLOT`, …).
     public let archive: ArchiveSettings
     public let schedule: CronSchedule
+    /// `VERIFY_SCHEDULE`: when `run` re-reads every kept backup (``verifyAll()``).
+    public let verifySchedule: CronSchedule
     public let zone: TimeZone
     public let layout: BackupLayout
     public let policy: RetentionPolicy
@@ -25,6 +27,7 @@ public struct AgentRuntime: Sendable {
         self.settings = settings
         self.archive = archive
         self.schedule = schedule.schedule
+        self.verifySchedule = schedule.verifySchedule
         self.zone = schedule.zone
         self.layout = BackupLayout(root: settings.backupDirectory)
         self.policy = RetentionPolicy(settings: settings)
@@ -46,11 +49,27 @@ public struct AgentRuntime: Sendable {
         return pass
     }
 
-    /// The long-running supervisor of `backup-agent run`.
+    /// The long-running supervisor of `backup-agent run`: passes on `BACKUP_SCHEDULE`, and
+    /// ``verifyAll()`` on `VERIFY_SCHEDULE`.
     public func supervisor() -> BackupSupervisor {
-        BackupSupervisor(schedule: schedule, zone: zone, runOnStart: settings.backupOnStart, logger: logger) {
+        var supervisor = BackupSupervisor(schedule: schedule, zone: zone, runOnStart: settings.backupOnStart, logger: logger) {
             _ = try await backUp(lockTimeout: .seconds(3600))
         }
+        supervisor.verification = .init(schedule: verifySchedule) { _ = try await verifyAll() }
+        return supervisor
+    }
+
+    /// `verify --all` (and each firing of `VERIFY_SCHEDULE`): every kept backup read again, each
+    /// file once (hard-linked names together), a full gzip decode and its SHA-256 against each
+    /// name's manifest; recorded in `.laterbase/verified.json`, where retention, `list` and
+    /// `healthcheck` find damaged backups.
+    public func verifyAll() async throws -> [BackupVerifier.Outcome] {
+        let backups = StoredBackup.all(in: layout)
+        logger.info("verifying every backup", metadata: ["backups": "\(backups.count)"])
+        let outcomes = try await BackupVerifier(layout: layout, logger: logger).verify(backups, fullCheck: true)
+        let damaged = outcomes.filter { $0.verdict.damage != nil }.count
+        logger.info("verified every backup", metadata: ["backups": "\(outcomes.count)", "damaged": "\(damaged)"])
+        return outcomes
     }
 
     /// Where restores go: the primary, or `host`/`port` when given (`restore`, `verify --restore-test`, the console).
@@ -61,15 +80,16 @@ public struct AgentRuntime: Sendable {
         return RestoreTarget(server: server, logger: logger)
     }
 
-    /// What `prune` would do now, without doing it.
-    public func prunePlan() -> [Pruner.Line] { pruner.plan() }
+    /// What `prune` would do now, without doing it (it may verify backups not verified yet).
+    public func prunePlan() async -> [Pruner.Line] { await pruner.plan() }
 
-    /// Retention now (`backup-agent prune`). Returns the removed `folder/file`s.
-    /// - Throws: ``BackupError`` `.lockHeld`, or `.retentionBlocked` after a failed pass.
-    public func prune() async throws -> [String] {
+    /// Retention now (`backup-agent prune`): what was removed, the damaged backups kept, and
+    /// what in the library folders was left alone.
+    /// - Throws: ``BackupError`` `.lockHeld`, `.stateUnreadable`, or `.retentionBlocked` after a failed pass.
+    public func prune() async throws -> Pruner.Outcome {
         let lock = try await DirectoryLock.acquire(layout.lockFile, folder: layout.root, timeout: .seconds(2))
         defer { lock.release() }
-        if let reason = Self.retentionBlocker(try? AgentState.load(from: layout.stateFile)) {
+        if let reason = Self.retentionBlocker(try AgentState.load(from: layout.stateFile)) {
             throw BackupError(.retentionBlocked, reason)
         }
         return await pruner.apply()
@@ -82,12 +102,14 @@ public struct AgentRuntime: Sendable {
         do {
             state = try AgentState.load(from: layout.stateFile)
         } catch {
-            throw BackupError(.stateUnreadable, "unhealthy: cannot read \(layout.stateFile): \(error)")
+            throw BackupError(.stateUnreadable, "unhealthy: \(oneLine(error))")
         }
         let maxAge = BackupHealth.maxAge(settings: settings, schedule: schedule, zone: zone, now: now)
+        let backups = StoredBackup.all(in: layout)
         let offsite = remote == nil ? nil
-            : BackupHealth.backlog(StoredBackup.all(in: layout), ledger: UploadLedger.load(layout), now: now, grace: maxAge)
-        return BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite)
+            : BackupHealth.backlog(backups, ledger: UploadLedger.load(layout), now: now, grace: maxAge)
+        let damaged = BackupVerifier.damaged(backups, in: VerificationCache.load(layout)).map(\.backup.relativePath)
+        return BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite, damaged: damaged)
     }
 
     /// Why retention must not run: the last recorded pass failed for a library (a broken server
@@ -115,7 +137,7 @@ public struct AgentRuntime: Sendable {
         if let reason = Self.retentionBlocker(try? AgentState.load(from: layout.stateFile)) {
             logger.notice("retention skipped; no backup is removed", metadata: [LogKey.error: "\(reason)"])
         } else {
-            await pruner.apply()
+            await pruner.apply(warnForeign: false)
         }
         if let remote {
             let outcome = await OffsiteSync(remote: remote, layout: layout, logger: logger).run()

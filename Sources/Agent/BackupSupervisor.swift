@@ -11,6 +11,9 @@ import ServiceLifecycle
 ///
 /// On graceful shutdown (SIGTERM) the sleep or the running pass is cancelled: pg_dump gets
 /// SIGTERM, the partial file is removed, and `run()` returns.
+///
+/// Beside the passes, ``verification`` (`VERIFY_SCHEDULE`) runs in a loop of its own: a long
+/// verification never delays a pass, and it is cancelled on shutdown the same way.
 public struct BackupSupervisor: Service {
     public let schedule: CronSchedule
     public let zone: TimeZone
@@ -20,6 +23,18 @@ public struct BackupSupervisor: Service {
     public let pass: @Sendable () async throws -> Void
     /// The wall clock: the real one, or a test's.
     public var clock = WallClock.system
+    /// Scheduled re-reading of every kept backup (`verify --all`), nil for none.
+    public var verification: ScheduledWork?
+
+    /// Work run at every firing of its own schedule (never at start).
+    public struct ScheduledWork: Sendable {
+        public let schedule: CronSchedule
+        public let work: @Sendable () async throws -> Void
+        public init(schedule: CronSchedule, work: @escaping @Sendable () async throws -> Void) {
+            self.schedule = schedule
+            self.work = work
+        }
+    }
 
     public init(schedule: CronSchedule, zone: TimeZone, runOnStart: Bool, logger: Logger,
                 pass: @escaping @Sendable () async throws -> Void) {
@@ -32,7 +47,14 @@ public struct BackupSupervisor: Service {
 
     public func run() async throws {
         do {
-            try await cancelWhenGracefulShutdown { try await loop() }
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await loop() }
+                    if let verification { group.addTask { try await verifyLoop(verification) } }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
         } catch is CancellationError {
             logger.info("backup-agent stopping")
         }
@@ -56,6 +78,24 @@ public struct BackupSupervisor: Service {
                 throw CancellationError()
             } catch {
                 logger.error("backup pass could not run", metadata: [LogKey.error: "\(BackupPass.explain(error))"])
+            }
+        }
+    }
+}
+
+extension BackupSupervisor {
+    /// Runs `verification` at every firing of its schedule until cancelled; a failure is logged.
+    func verifyLoop(_ verification: ScheduledWork) async throws {
+        while true {
+            guard let next = verification.schedule.next(after: clock.now(), in: zone) else { return }
+            logger.info("next verification of every backup scheduled", metadata: ["at": "\(ISO8601DateFormatter().string(from: next))"])
+            try await clock.sleepUntil(next)
+            do {
+                try await verification.work()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.error("the verification of every backup could not run", metadata: [LogKey.error: "\(BackupPass.explain(error))"])
             }
         }
     }

@@ -131,8 +131,10 @@ public final class NewLibrary: Sendable {
                 break
             } catch let error as PostgresError where error.sqlState == "55006" && attempt < 100 {
                 try await Task.sleep(for: .milliseconds(100))  // "being accessed by other users": psql's backend ends
-            } catch let error as PostgresError where error.sqlState == "42P04" {
-                throw RestoreError(.databaseExists, "database \"\(name)\" was made on \(target.server.host):\(target.server.port) while this restore ran; restore never writes into an existing library: the restored copy was removed, choose a new name with --as")
+            } catch let error as PostgresError where error.sqlState == "42P04" || error.sqlState == "23505" {
+                // 42P04: the name was taken meanwhile; 23505 (pg_database's unique index): another
+                // restore renamed its copy to the same name at the same moment.
+                throw RestoreError(.databaseExists, "database \"\(name)\" was made on \(target.server.host):\(target.server.port) while this restore ran, so it already exists; restore never writes into an existing library: the restored copy was removed, choose a new name with --as")
             }
         }
         state.withLock { $0.renamed = true }

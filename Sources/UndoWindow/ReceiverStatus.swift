@@ -40,7 +40,7 @@ public struct ReceiverStatus: Sendable, Codable, Equatable {
 
     public func save(_ layout: ArchiveLayout) {
         let directory = (layout.receiverStatusFile as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? SecureDirectory.create(directory, mode: 0o700)
         try? SecureFile.writeAtomically((try? JSONCoding.encoder.encode(self)) ?? Data(), to: layout.receiverStatusFile, mode: 0o644)
     }
 }

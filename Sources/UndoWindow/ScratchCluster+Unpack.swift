@@ -18,7 +18,7 @@ extension ScratchCluster {
         for file in zeroFilled { try makeZeroFilled(file.path, size: file.size) }
         try await unpackTablespaces(base, tools: tools)
         let pgWal = dataDirectory + "/pg_wal"
-        try FileManager.default.createDirectory(atPath: pgWal, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: pgWal, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         _ = try await Self.extract(base.path, "pg_wal", into: pgWal, tools: tools)
         if let account { try account.own(recursively: dataDirectory) }
         chmod(dataDirectory, 0o700)

@@ -45,7 +45,7 @@ public struct ScratchCluster: Sendable {
             throw ArchiveError(.scratch, "restore --at runs a PostgreSQL server, which refuses root, and there is no postgres account to run it as")
         }
         let manager = FileManager.default
-        try manager.createDirectory(atPath: layout.scratchDirectory, withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: layout.scratchDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         chmod(layout.scratchDirectory, 0o711)
         var template = Array((layout.scratchDirectory + "/restore-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw ArchiveError(.scratch, "cannot create a scratch folder in \(layout.scratchDirectory): \(String(cString: strerror(errno)))") }

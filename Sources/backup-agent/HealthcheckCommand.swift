@@ -12,7 +12,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandErrors.reporting {
             let verdict = try await AgentContext.load().healthWithUndoWindow()
-            print(verdict.message)
+            print(TerminalText.escaped(verdict.message))
             if !verdict.healthy { throw ExitCode(1) }
         }
     }

@@ -30,11 +30,11 @@ struct ListCommand: AsyncParsableCommand {
             let layout = agent.layout
             let ledger = UploadLedger.load(layout)
             let offsite = agent.remote != nil
-            let rows = BackupListing.rows(StoredBackup.all(in: layout), ledger: ledger, project: project)
+            let rows = BackupListing.rows(StoredBackup.all(in: layout), ledger: ledger, project: project, verified: VerificationCache.load(layout))
             if json {
                 print(try BackupListing.json(rows, offsite: offsite))
             } else if rows.isEmpty {
-                print(project.map { "no backup holds a project named \"\($0)\"" } ?? "no backups in \(layout.root) yet")
+                print(TerminalText.escaped(project.map { "no backup holds a project named \"\($0)\"" } ?? "no backups in \(layout.root) yet"))
             } else {
                 print(BackupListing.table(rows, offsite: offsite, project: project))
             }
@@ -62,7 +62,8 @@ struct ListCommand: AsyncParsableCommand {
             let found = try await TerminationSignals.cancelling(outcome: "while reading the archive; the scratch server was removed", reportingFailure: true) {
                 try await lookup.projects(named: project, at: time).map { "\($0.library): \"\($0.project.name)\" in /\($0.project.folder) saved \($0.project.lastModified.map(UndoWindow.text) ?? "unknown")" }
             }
-            print(found.isEmpty ? "no project named \"\(project)\" at \(UndoWindow.text(time))" : "at \(UndoWindow.text(time)):\n" + found.map { "  " + $0 }.joined(separator: "\n"))
+            print(found.isEmpty ? TerminalText.escaped("no project named \"\(project)\" at \(UndoWindow.text(time))")
+                  : "at \(UndoWindow.text(time)):\n" + found.map { "  " + TerminalText.escaped($0) }.joined(separator: "\n"))
         }
     }
 }

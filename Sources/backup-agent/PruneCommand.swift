@@ -15,11 +15,16 @@ struct PruneCommand: AsyncParsableCommand {
         try await CommandErrors.reporting {
             let agent = try AgentContext.load(logging: !dryRun)
             if dryRun {
-                let plan = agent.prunePlan()
-                plan.forEach { print($0.text) }
+                let plan = await agent.prunePlan()
+                plan.forEach { print(TerminalText.escaped($0.text)) }
                 print("\(plan.filter { $0.keptBy.isEmpty }.count) of \(plan.count) backups would be removed")
             } else {
-                print("removed \(try await agent.prune().count) backup(s)")
+                let outcome = try await agent.prune()
+                for line in outcome.damaged {
+                    print(TerminalText.escaped("damaged  \(line.backup.relativePath)  \(line.damage ?? ""); kept, not counted by retention"))
+                }
+                for name in outcome.foreign { print(TerminalText.escaped("left     \(name)  not made by Laterbase; never deleted by it")) }
+                print("removed \(outcome.removed.count) backup(s)" + (outcome.damaged.isEmpty ? "" : "; \(outcome.damaged.count) damaged backup(s) kept"))
             }
         }
     }

@@ -41,36 +41,57 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             guard !backups.isEmpty else { throw CommandFailure("no backups in \(layout.root) to verify") }
             // SIGTERM/SIGINT: a restore test's scratch database is dropped before the exit.
-            let (restoreTest, host, port) = (restoreTest, host, port)
+            let (all, restoreTest, host, port) = (all, restoreTest, host, port)
             let failures = try await TerminationSignals.cancelling(outcome: "during verify; a restore test's scratch database was removed", reportingFailure: true) {
-                try await Self.verify(backups, agent: agent, restoreTest: restoreTest, host: host, port: port)
+                let outcomes = all ? try await agent.verifyAll()
+                    : try await BackupVerifier(layout: layout, logger: agent.logger).verify(backups, fullCheck: false)
+                return try await Self.report(outcomes, agent: agent, restoreTest: restoreTest, host: host, port: port)
             }
             if failures > 0 { throw ExitCode(1) }
         }
     }
 
-    /// Verifies each backup, printing a line for each; returns how many failed.
-    static func verify(_ backups: [StoredBackup], agent: AgentRuntime, restoreTest: Bool, host: String?, port: Int?) async throws -> Int {
+    /// Prints one line per backup — each name once; a name that shares its file with one above
+    /// (a hard link) says so, the file having been read once for all of them — and runs the
+    /// restore tests. Returns how many backups failed.
+    static func report(_ outcomes: [BackupVerifier.Outcome], agent: AgentRuntime, restoreTest: Bool, host: String?, port: Int?) async throws -> Int {
         var failures = 0
-        for backup in backups {
+        for outcome in outcomes {
             try Task.checkCancellation()
-            do {
-                let result = try await DumpSource.verifyChecksum(backup)
-                var line = "OK    \(backup.relativePath)  \(result.rawBytes) bytes of SQL, SHA-256 \(backup.manifest == nil ? "(no manifest)" : "matches")"
-                if restoreTest {
-                    let restored = try await agent.restoreTest(backup, host: host, port: port)
-                    let expected = backup.manifest?.resolve.projects.map(\.name).sorted() ?? []
+            let name = outcome.backup.relativePath
+            let same = outcome.sameFileAs.map { "same file as \($0.relativePath)" }
+            switch outcome.verdict {
+            case .damaged(let why):
+                failures += 1
+                print(TerminalText.escaped("FAIL  \(name)  " + (same.map { "\($0): " } ?? "") + why))
+                continue
+            case .removed:
+                print(TerminalText.escaped("GONE  \(name)  removed while verify ran (retention)"))
+                continue
+            case .intact, .unchecked:
+                break
+            }
+            if let same {
+                print(TerminalText.escaped("OK    \(name)  \(same)"))
+                continue
+            }
+            var line = "OK    \(name)  \(outcome.rawBytes ?? 0) bytes of SQL, SHA-256 \(outcome.backup.manifest == nil ? "(no manifest)" : "matches")"
+            if restoreTest {
+                do {
+                    let restored = try await agent.restoreTest(outcome.backup, host: host, port: port)
+                    let expected = outcome.backup.manifest?.resolve.projects.map(\.name).sorted() ?? []
                     guard restored.sorted() == expected else {
-                        throw CommandFailure("\(backup.relativePath) restored with \(restored.count) projects, the manifest lists \(expected.count)")
+                        throw CommandFailure("restored with \(restored.count) projects, the manifest lists \(expected.count)")
                     }
                     line += ", restore test passed (\(restored.count) projects)"
+                } catch {
+                    failures += 1
+                    if Task.isCancelled { throw error }
+                    print(TerminalText.escaped("FAIL  \(name)  restore test: \(oneLine(error))"))
+                    continue
                 }
-                print(line)
-            } catch {
-                failures += 1
-                if Task.isCancelled { throw error }
-                print("FAIL  \(backup.relativePath)  \(oneLine(error))")
             }
+            print(TerminalText.escaped(line))
         }
         return failures
     }

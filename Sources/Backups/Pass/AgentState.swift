@@ -33,9 +33,10 @@ public struct AgentState: Sendable, Codable, Equatable {
     }
 
     /// Reads the state; a missing file is an empty state.
+    /// - Throws: ``BackupError`` `.stateUnreadable`, one line naming the file and what to do.
     public static func load(from path: String) throws -> AgentState {
-        guard let data = FileManager.default.contents(atPath: path) else { return AgentState() }
-        return try JSONCoding.decoder.decode(AgentState.self, from: data)
+        try JSONFileProblem.decode(AgentState.self, from: path, code: .stateUnreadable,
+                                   advice: "move it aside; the next backup pass writes a new one") ?? AgentState()
     }
 
     /// Writes the state atomically (mode 0644: it holds no secret).

@@ -39,8 +39,10 @@ public enum BackupHealth {
         return OffsiteBacklog(count: behind.count, lastError: error)
     }
 
-    /// Also unhealthy when `offsite` reports backups that are overdue for their offsite copy.
-    public static func evaluate(_ state: AgentState, now: Date, maxAge: TimeInterval, offsite: OffsiteBacklog? = nil) -> Verdict {
+    /// Also unhealthy when `offsite` reports backups that are overdue for their offsite copy, and
+    /// when `damaged` names backups whose file no longer matches its manifest (`folder/file`).
+    public static func evaluate(_ state: AgentState, now: Date, maxAge: TimeInterval, offsite: OffsiteBacklog? = nil,
+                                damaged: [String] = []) -> Verdict {
         guard let pass = state.lastPass else {
             return Verdict(healthy: false, message: "unhealthy: no backup pass has run yet")
         }
@@ -48,6 +50,10 @@ public enum BackupHealth {
             let names = pass.failed.keys.sorted()
             let first = pass.failed[names[0]] ?? ""
             return Verdict(healthy: false, message: "unhealthy: the last pass failed for \(names.joined(separator: ", ")): \(first)")
+        }
+        if !damaged.isEmpty {
+            let names = damaged.prefix(3).map(TerminalText.escaped).joined(separator: ", ") + (damaged.count > 3 ? ", …" : "")
+            return Verdict(healthy: false, message: "unhealthy: \(damaged.count) damaged backup(s), kept but not counted by retention: \(names); `backup-agent verify --all` names them, restore another backup and delete them")
         }
         // Only the databases of the last pass count: a library dropped or no longer in
         // PRIMARY_DBS must not keep the agent unhealthy forever.

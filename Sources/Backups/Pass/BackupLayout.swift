@@ -13,6 +13,24 @@ public struct BackupLayout: Sendable {
     public static let manifestSuffix = ".json"
     /// Suffix of files being written: never mistaken for a backup, removed by the next pass.
     public static let partialSuffix = ".partial"
+    /// Laterbase's marker on its own unfinished files in a library folder: hidden, and named so no
+    /// other program's file is taken for one (`.laterbase-<name>.partial`).
+    public static let temporaryPrefix = ".laterbase-"
+
+    /// Where the file that will become `path` is written: `<folder>/.laterbase-<name>.partial`.
+    public static func temporaryPath(for path: String) -> String {
+        let name = (path as NSString).lastPathComponent
+        return (path as NSString).deletingLastPathComponent + "/" + temporaryPrefix + name + partialSuffix
+    }
+
+    /// The library folders under `BACKUP_DIR`: every folder whose name does not start with `.`
+    /// (`.laterbase`, `.wal`, `.base` and `.scratch` are the agent's own).
+    public static func libraryFolders(in layout: BackupLayout) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: layout.root)) ?? []).sorted().filter { folder in
+            var info = stat()
+            return !folder.hasPrefix(".") && stat(layout.root + "/" + folder, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        }
+    }
 
     /// The agent's own folder: state, lock, roles.
     public var stateDirectory: String { root + "/.laterbase" }
@@ -20,6 +38,8 @@ public struct BackupLayout: Sendable {
     public var lockFile: String { stateDirectory + "/lock" }
     /// The latest `pg_dumpall --globals-only` (mode 0600: it holds password hashes).
     public var globalsFile: String { stateDirectory + "/globals.sql" }
+    /// What was verified of which file (``VerificationCache``).
+    public var verificationFile: String { stateDirectory + "/verified.json" }
 
     /// The folder of one database. Characters a path cannot hold (`/`, a leading `.`) are
     /// percent-encoded so every database gets its own folder.

@@ -14,10 +14,20 @@ public enum BackupListing {
         public let uploaded: Bool
         /// With `--project`: the matching projects' folder and last-modified time in this backup.
         public let matches: [ResolveProject]?
+        /// The oldest backup whose file this one is (a hard link: one damaged file damages both).
+        public var sameFileAs: String? = nil
+        /// Why the file no longer matches its manifest, as last verified (``VerificationCache``).
+        public var damaged: String? = nil
     }
 
-    public static func rows(_ backups: [StoredBackup], ledger: UploadLedger, project: String?) -> [Row] {
-        backups.compactMap { backup in
+    public static func rows(_ backups: [StoredBackup], ledger: UploadLedger, project: String?,
+                            verified: VerificationCache = VerificationCache()) -> [Row] {
+        // The oldest name of each file (names are newest first per database).
+        var firstName: [String: String] = [:]
+        for backup in backups.reversed() {
+            if let file = backup.identity?.file, firstName[file] == nil { firstName[file] = backup.file }
+        }
+        return backups.compactMap { backup in
             var matches: [ResolveProject]?
             if let project {
                 let found = ProjectMatcher(project).select(backup.manifest?.resolve.projects ?? [], name: \.name)
@@ -26,7 +36,9 @@ public enum BackupListing {
             }
             return Row(database: backup.database, file: backup.file, path: backup.path, time: backup.time, bytes: backup.size,
                        unchangedFrom: backup.manifest?.unchangedFrom, projects: backup.manifest?.resolve.projects.count,
-                       uploaded: ledger.isUploaded(backup), matches: matches)
+                       uploaded: ledger.isUploaded(backup), matches: matches,
+                       sameFileAs: backup.identity.flatMap { firstName[$0.file] }.flatMap { $0 == backup.file ? nil : $0 },
+                       damaged: BackupVerifier.known(backup, in: verified).damage)
         }
     }
 
@@ -43,18 +55,23 @@ public enum BackupListing {
         for row in rows {
             if row.database != current {
                 if current != nil { lines.append("") }
-                lines.append("\(row.database):")
+                lines.append("\(TerminalText.escaped(row.database)):")
                 current = row.database
             }
             var fields = [formatter.string(from: row.time), Self.size(row.bytes).padding(toLength: 9, withPad: " ", startingAt: 0)]
             fields.append(row.projects.map { "\($0) projects" } ?? "no manifest")
             if offsite { fields.append(row.uploaded ? "offsite" : "local only") }
-            if let unchanged = row.unchangedFrom { fields.append("unchanged since \(unchanged)") }
+            if let same = row.sameFileAs {
+                fields.append("same file as \(TerminalText.escaped(same))")
+            } else if let unchanged = row.unchangedFrom {
+                fields.append("unchanged since \(TerminalText.escaped(unchanged))")
+            }
+            if let damaged = row.damaged { fields.append("DAMAGED: \(damaged)") }
             for match in row.matches ?? [] {
                 let saved = match.lastModified.map { formatter.string(from: $0) } ?? "unknown"
-                fields.append("\"\(match.name)\" in /\(match.folder) saved \(saved)")
+                fields.append("\"\(TerminalText.escaped(match.name))\" in /\(TerminalText.escaped(match.folder)) saved \(saved)")
             }
-            lines.append("  " + row.file + "  " + fields.joined(separator: "  "))
+            lines.append("  " + TerminalText.escaped(row.file) + "  " + fields.joined(separator: "  "))
         }
         return lines.joined(separator: "\n")
     }

@@ -26,13 +26,15 @@ public struct BackupPass: Sendable {
     public func run(only database: String? = nil, now: Date = Date()) async throws -> AgentState.Pass {
         let layout = BackupLayout(root: settings.backupDirectory)
         do {
-            try FileManager.default.createDirectory(atPath: layout.stateDirectory, withIntermediateDirectories: true)
+            // 0700 whatever the umask: the lock, the roles and the restrict key live there.
+            try SecureDirectory.create(layout.root, mode: 0o750)
+            try SecureDirectory.create(layout.stateDirectory, mode: 0o700, enforce: true)
         } catch {
-            throw BackupError(.backupDirectoryUnusable, "cannot create \(layout.stateDirectory): \(error.localizedDescription); mount a writable volume at BACKUP_DIR (\(settings.backupDirectory))")
+            throw BackupError(.backupDirectoryUnusable, "cannot create \(layout.stateDirectory): \(error); mount a writable volume at BACKUP_DIR (\(settings.backupDirectory))")
         }
         let lock = try await DirectoryLock.acquire(layout.lockFile, folder: settings.backupDirectory, timeout: lockTimeout)
         defer { lock.release() }
-        removePartialFiles(layout)
+        tidyLibraryFolders(layout)
 
         let pgDump = try tools.require("pg_dump")
         let version = try await ProgramVersion.of(pgDump)
@@ -169,16 +171,19 @@ public struct BackupPass: Sendable {
         }
     }
 
-    private func removePartialFiles(_ layout: BackupLayout) {
-        let manager = FileManager.default
-        for folder in (try? manager.contentsOfDirectory(atPath: layout.root)) ?? [] where !folder.hasPrefix(".laterbase") {
+    /// Removes the unfinished files an interrupted pass (`kill -9`) left — only Laterbase's own
+    /// (``LibraryEntry/temporary``), safe because the lock is held — and names in one warning
+    /// what in the library folders Laterbase did not make (left alone).
+    private func tidyLibraryFolders(_ layout: BackupLayout) {
+        for folder in BackupLayout.libraryFolders(in: layout) {
             let directory = layout.root + "/" + folder
-            for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? []
-            where name.hasSuffix(BackupLayout.partialSuffix) || name.contains(".json.tmp-") {
-                try? manager.removeItem(atPath: directory + "/" + name)
-                logger.notice("removed an unfinished file from an interrupted pass", metadata: [LogKey.file: "\(folder)/\(name)"])
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            where LibraryEntry.classify(name, in: directory) == .temporary {
+                unlink(directory + "/" + name)
+                logger.notice("removed an unfinished file from an interrupted pass", metadata: [LogKey.file: "\(TerminalText.escaped(folder + "/" + name))"])
             }
         }
+        Pruner.warnAboutForeign(LibraryEntry.foreign(in: layout), logger: logger)
     }
 
     /// One line for the log and the state file, with what to do where we know it.
@@ -190,6 +195,10 @@ public struct BackupPass: Sendable {
             return "\(error)"
         case let error as ChildProcessError:
             return "\(error)"
+        case let error as DecodingError:
+            return JSONFileProblem.text(error)
+        case let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain:
+            return oneLine(error.localizedDescription)
         default:
             return oneLine(error)
         }

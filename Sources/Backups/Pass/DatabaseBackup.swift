@@ -4,7 +4,7 @@ import LaterbaseCore
 import Logging
 
 /// Backs up one database: `pg_dump --clean --if-exists` streamed through the parallel gzip
-/// writer into a hidden `.partial` file in the database's folder, fsynced, then renamed to its
+/// writer into a hidden `.laterbase-<name>.partial` file in the database's folder, fsynced, then renamed to its
 /// final name (or, when the library has not changed since `previous`, replaced by a hard link
 /// to the earlier file), then the manifest. On any failure or cancellation the partial file is
 /// removed and nothing else is touched.
@@ -72,7 +72,7 @@ public struct DatabaseBackup: Sendable {
         }
 
         let directory = layout.directory(for: database)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        try SecureDirectory.create(directory, mode: 0o750)
         var stamp = time
         var name = BackupLayout.fileName(database: database, at: stamp)
         while FileManager.default.fileExists(atPath: directory + "/" + name) {
@@ -80,7 +80,7 @@ public struct DatabaseBackup: Sendable {
             name = BackupLayout.fileName(database: database, at: stamp)
         }
         let finalPath = directory + "/" + name
-        let partialPath = directory + "/." + name + BackupLayout.partialSuffix
+        let partialPath = BackupLayout.temporaryPath(for: finalPath)
         let started = Date()
         let fd = open(partialPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
@@ -91,6 +91,9 @@ public struct DatabaseBackup: Sendable {
         defer {
             if descriptorOpen { close(fd) }
             if !keepPartial { unlink(partialPath) }
+        }
+        guard fchmod(fd, 0o640) == 0 else {
+            throw BackupError(.fileSystem, "cannot set the mode of \(partialPath): \(String(cString: strerror(errno)))")
         }
         let writer = ParallelGzipWriter(descriptor: fd, level: settings.compressionLevel, strategy: strategy, blockSize: blockSize)
         let summary: GzipSummary
@@ -128,13 +131,14 @@ public struct DatabaseBackup: Sendable {
         }
         SecureFile.syncDirectory(of: finalPath)
         do {
-            try SecureFile.writeAtomically(try manifest.encoded(), to: BackupLayout.manifestPath(forBackup: finalPath), mode: 0o640)
+            try Self.writeManifest(manifest, beside: finalPath)
         } catch {
             // No manifest, no backup: a file without its checksum must not pass for one.
             unlink(finalPath)
             SecureFile.syncDirectory(of: finalPath)
             throw error
         }
+        record(finalPath, sha256: manifest.sha256)
         logger.info("backup written", metadata: [
             LogKey.database: "\(database)", LogKey.file: "\(name)", LogKey.bytes: "\(manifest.compressedBytes)",
             "raw_bytes": "\(summary.rawBytes)", "projects": "\(catalog.projects.count)",
@@ -144,14 +148,41 @@ public struct DatabaseBackup: Sendable {
         return manifest
     }
 
+    /// The manifest, written under Laterbase's hidden temporary name, then renamed beside the backup.
+    static func writeManifest(_ manifest: BackupManifest, beside backupPath: String) throws {
+        let path = BackupLayout.manifestPath(forBackup: backupPath)
+        let temporary = BackupLayout.temporaryPath(for: path)
+        try SecureFile.writeAtomically(try manifest.encoded(), to: temporary, mode: 0o640)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw BackupError(.fileSystem, "cannot rename the manifest to \(path): \(reason)")
+        }
+        SecureFile.syncDirectory(of: path)
+    }
+
+    /// Records the new backup as verified: its SHA-256 was computed from the bytes written
+    /// (or, for a link, the earlier file was checked just now), so retention need not read it.
+    private func record(_ path: String, sha256: String) {
+        guard let identity = FileIdentity.of(path) else { return }
+        do {
+            try VerificationCache.update(layout) { $0.record(identity, sha256: sha256, problem: nil, decoded: false) }
+        } catch {
+            logger.warning("cannot record the new backup as verified; retention reads it once", metadata: [LogKey.error: "\(oneLine(error))"])
+        }
+    }
+
     /// The earlier backup whose bytes can stand for this one: same content and block size, and
-    /// its file still there and intact (its SHA-256 is checked: every hourly point of an idle
-    /// library shares these bytes, so a damaged file must not be linked again).
+    /// its file still there and intact (every hourly point of an idle library shares these bytes,
+    /// so a damaged file must not be linked again). Its SHA-256 is read again only when the file
+    /// changed since it was last verified (``VerificationCache``); `verify --all` re-reads it daily.
     private func reusable(_ previous: BackupManifest, for summary: GzipSummary, in directory: String) async -> BackupManifest? {
         let path = directory + "/" + previous.file
         guard previous.contentFingerprint == summary.contentFingerprint, previous.compression.blockSize == blockSize,
-              let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              (attributes[.size] as? NSNumber)?.int64Value == previous.compressedBytes else { return nil }
+              let identity = FileIdentity.of(path), identity.size == previous.compressedBytes else { return nil }
+        if let known = VerificationCache.load(layout).entry(for: identity), known.problem == nil, known.sha256 == previous.sha256 {
+            return previous
+        }
         guard (try? await SecureFile.digest(of: path, using: SHA256.self)) == previous.sha256 else {
             logger.warning("the previous backup does not match its manifest; writing a new copy instead of linking to it",
                            metadata: [LogKey.file: "\(previous.file)"])

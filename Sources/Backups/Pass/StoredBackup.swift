@@ -14,24 +14,28 @@ public struct StoredBackup: Sendable, Equatable {
     public let time: Date
     public let size: Int64
     public let manifest: BackupManifest?
+    /// Which file on disk it is (hard-linked names of an unchanged library share one).
+    public var identity: FileIdentity? = nil
 
     /// `folder/file`, the key used for uploads and messages.
     public var relativePath: String { folder + "/" + file }
 
     /// Every finished backup under `layout.root`, newest first per database, databases by name.
-    /// Hidden and `.partial` files are ignored; unreadable manifests count as missing.
+    /// Only regular files named like a backup count (hidden and `.partial` files, and a folder or
+    /// link named like a backup, are not backups: ``LibraryEntry``); unreadable manifests count as missing.
     public static func all(in layout: BackupLayout) -> [StoredBackup] {
         let manager = FileManager.default
         var result: [StoredBackup] = []
-        for folder in ((try? manager.contentsOfDirectory(atPath: layout.root)) ?? []).sorted() where !folder.hasPrefix(".") {
+        for folder in BackupLayout.libraryFolders(in: layout) {
             let directory = layout.root + "/" + folder
             for file in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where !file.hasPrefix(".") {
                 guard let time = BackupLayout.time(ofFileName: file) else { continue }
                 let path = directory + "/" + file
-                let size = ((try? manager.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+                guard let identity = FileIdentity.of(path) else { continue }
                 let manifest = manager.contents(atPath: BackupLayout.manifestPath(forBackup: path)).flatMap { try? BackupManifest.decode($0) }
                 let database = manifest?.database ?? (folder.removingPercentEncoding ?? folder)
-                result.append(StoredBackup(database: database, folder: folder, file: file, path: path, time: time, size: size, manifest: manifest))
+                result.append(StoredBackup(database: database, folder: folder, file: file, path: path, time: time, size: identity.size,
+                                           manifest: manifest, identity: identity))
             }
         }
         return result.sorted { ($0.database, $1.time) < ($1.database, $0.time) }

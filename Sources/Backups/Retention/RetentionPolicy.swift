@@ -8,7 +8,9 @@ import Foundation
 /// everything younger than `retentionDays` days (the original `BACKUP_RETENTION_DAYS`). The
 /// newest complete backup is always kept. A backup without a readable manifest (made by the old
 /// backup script, by a newer Laterbase, or cut short between file and manifest) fills no period
-/// and is never removed: what cannot be classified is not deleted.
+/// and is never removed: what cannot be classified is not deleted. Neither is a damaged backup
+/// (its file no longer matches its manifest): it fills no period, is not the newest, and so is
+/// never the reason an intact backup goes; it stays for people to look at.
 public struct RetentionPolicy: Sendable, Equatable {
     public var hourly: Int
     public var daily: Int
@@ -35,11 +37,17 @@ public struct RetentionPolicy: Sendable, Equatable {
         public let time: Date
         /// It has a readable manifest (a finished, described backup).
         public let complete: Bool
-        public init(name: String, time: Date, complete: Bool = true) {
+        /// Why its file no longer matches its manifest; nil when it is intact or not checked.
+        public let damage: String?
+        public init(name: String, time: Date, complete: Bool = true, damage: String? = nil) {
             self.name = name
             self.time = time
             self.complete = complete
+            self.damage = damage
         }
+
+        /// It can stand for its period: described by a manifest and not known to be damaged.
+        public var counts: Bool { complete && damage == nil }
     }
 
     /// What happens to one backup, and why.
@@ -58,8 +66,11 @@ public struct RetentionPolicy: Sendable, Equatable {
         var reasons: [String: [String]] = [:]
         func keep(_ item: Item, _ reason: String) { reasons[item.name, default: []].append(reason) }
 
-        if let newest = sorted.first(where: \.complete) { keep(newest, "newest") }
+        if let newest = sorted.first(where: \.counts) { keep(newest, "newest") }
         for item in sorted where !item.complete { keep(item, "no manifest: never removed automatically") }
+        for item in sorted where item.complete {
+            if let damage = item.damage { keep(item, "damaged (\(damage)): not counted, never removed automatically") }
+        }
         if retentionDays > 0 {
             let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
             for item in sorted where item.time >= cutoff { keep(item, "younger than \(retentionDays) days") }
@@ -74,7 +85,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             guard let currentStart = calendar.dateInterval(of: component, for: now)?.start,
                   let windowStart = calendar.date(byAdding: component, value: -(count - 1), to: currentStart) else { continue }
             var filled: Set<Date> = []
-            for item in sorted where item.complete && item.time >= windowStart {
+            for item in sorted where item.counts && item.time >= windowStart {
                 guard let period = calendar.dateInterval(of: component, for: item.time)?.start,
                       filled.insert(period).inserted else { continue }
                 keep(item, "\(name) \(label(item.time))")

@@ -1,9 +1,11 @@
 import Foundation
 import LaterbaseCore
 
-/// The parsed `BACKUP_SCHEDULE` and the zone (`TZ`) it is read in.
+/// The parsed `BACKUP_SCHEDULE`, `VERIFY_SCHEDULE` and the zone (`TZ`) they are read in.
 public struct ScheduleSettings: Sendable {
     public let schedule: CronSchedule
+    /// When the agent re-reads every kept backup (`verify --all`): `VERIFY_SCHEDULE`, default @daily.
+    public let verifySchedule: CronSchedule
     public let zone: TimeZone
 
     public init(settings: BackupSettings, environment env: EnvironmentReader) throws(ConfigurationError) {
@@ -11,6 +13,12 @@ public struct ScheduleSettings: Sendable {
             schedule = try CronSchedule(settings.schedule)
         } catch {
             throw ConfigurationError(variable: "BACKUP_SCHEDULE", problem: "is invalid: \(error.description)")
+        }
+        let verify = env.string("VERIFY_SCHEDULE", default: "@daily")!
+        do {
+            verifySchedule = try CronSchedule(verify)
+        } catch {
+            throw ConfigurationError(variable: "VERIFY_SCHEDULE", problem: "is invalid: \(error.description)")
         }
         if let name = env.string("TZ") {
             let identifier = name.hasPrefix(":") ? String(name.dropFirst()) : name
@@ -23,6 +31,9 @@ public struct ScheduleSettings: Sendable {
         }
         guard schedule.next(after: Date(), in: zone) != nil else {
             throw ConfigurationError(variable: "BACKUP_SCHEDULE", problem: "\"\(settings.schedule)\" never fires; fix the expression")
+        }
+        guard verifySchedule.next(after: Date(), in: zone) != nil else {
+            throw ConfigurationError(variable: "VERIFY_SCHEDULE", problem: "\"\(verify)\" never fires; fix the expression")
         }
     }
 }
