@@ -22,7 +22,7 @@ func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, l
                              jobs handOver: (ConsoleRestoreJobs) -> Void) async throws -> some ApplicationProtocol {
     guard let password = settings.password else { throw ConsoleStartError("the console has no password (CONSOLE_PASSWORD)") }
     let templates = try await ConsoleTemplates.load()
-    let sessions = ConsoleSessions(password: password)
+    let sessions = ConsoleSessions(password: password, throttle: LoginThrottle(logger: logger))
     let metrics = ConsoleMetrics()
     let jobs = ConsoleRestoreJobs(runtime: runtime, logger: logger) { metrics.restoreFinished($0) }
     handOver(jobs)
@@ -31,9 +31,15 @@ func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, l
     ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, metrics: metrics, templates: templates, logger: logger).register(on: router)
     let address = settings.address
     let port = settings.port
-    return Application(router: router, configuration: .init(address: .hostname(address, port: port), serverName: nil),
+    let connections = ConsoleLimits.connections(softLimit: FileDescriptorLimit.current()?.soft)
+    return Application(router: router, server: ConsoleLimits.server,
+                       configuration: ConsoleLimits.configuration(address: .hostname(address, port: port), connections: connections, logger: logger),
                        services: [RestoreJobsShutdown(jobs: jobs)],
-                       onServerRunning: { [logger] _ in logger.info("web console listening", metadata: ["address": "\(address):\(port)"]) },
+                       onServerRunning: { [logger] _ in
+                           logger.info("web console listening", metadata: [
+                               "address": "\(address):\(port)", "max_connections": "\(connections)", "idle_timeout": "\(ConsoleLimits.idleTimeout.nanoseconds / 1_000_000_000)s",
+                           ])
+                       },
                        logger: logger)
 }
 

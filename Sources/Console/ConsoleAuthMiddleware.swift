@@ -6,7 +6,8 @@ import Hummingbird
 /// password (any user name). A browser without either is sent to `/login`; anything else gets
 /// 401 with a `WWW-Authenticate` challenge. Writes (POST) need a session and its CSRF token,
 /// which ``ConsoleForm`` checks: basic auth alone can only read, since a browser replays cached
-/// basic credentials on a forged cross-site form.
+/// basic credentials on a forged cross-site form. A password, given here or at `/login`, goes
+/// through the global ``LoginThrottle``; a session never does.
 struct ConsoleAuthMiddleware: RouterMiddleware {
     typealias Context = ConsoleContext
     let sessions: ConsoleSessions
@@ -19,11 +20,11 @@ struct ConsoleAuthMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         if let password = Self.basicPassword(request.headers[.authorization]) {
-            guard sessions.isPassword(password) else {
-                try await Task.sleep(for: .seconds(1))
-                return Self.challenge("wrong password")
+            switch try await sessions.check(password) {
+            case .right: return try await next(request, context)
+            case .wrong: return Self.challenge("wrong password")
+            case .throttled(let seconds): return Self.tooManyWrongPasswords(retryAfter: seconds)
             }
-            return try await next(request, context)
         }
         let wantsPage = request.method == .get && (request.headers[.accept] ?? "").contains("text/html")
         return wantsPage ? .redirect(to: "/login", type: .found) : Self.challenge("log in first")
@@ -35,6 +36,16 @@ struct ConsoleAuthMiddleware: RouterMiddleware {
               let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else { return nil }
         return String(text[text.index(after: colon)...])
+    }
+
+    /// 429: the password was not read (``LoginThrottle``).
+    static func tooManyWrongPasswords(retryAfter seconds: Int) -> Response {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(seconds)
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        let text = "too many wrong passwords lately; try again in \(seconds) s\n"
+        return Response(status: .tooManyRequests, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func challenge(_ reason: String) -> Response {

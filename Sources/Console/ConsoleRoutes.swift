@@ -55,10 +55,15 @@ struct ConsoleRoutes: Sendable {
               ConsoleSessions.sameToken(token, cookie) else {
             return try loginPage(request, context, problem: "The login form expired or came from elsewhere; log in again.", status: .forbidden)
         }
-        guard sessions.isPassword(form["password"] ?? "") else {
+        switch try await sessions.check(form["password"] ?? "") {
+        case .right: break
+        case .wrong:
             logger.notice("console: a login was refused (wrong password)")
-            try await Task.sleep(for: .seconds(1))
             return try loginPage(request, context, problem: "Wrong password.", status: .unauthorized)
+        case .throttled(let seconds):
+            var response = try loginPage(request, context, problem: "Too many wrong passwords lately; try again in \(seconds) s.", status: .tooManyRequests)
+            response.headers[.retryAfter] = String(seconds)
+            return response
         }
         let session = await sessions.create()
         var response = Response.redirect(to: "/", type: .found)
@@ -99,14 +104,27 @@ struct ConsoleRoutes: Sendable {
         return page("Backups of \(database)", view, session: context.session)
     }
 
+    /// A search, or one project's backups with `db` (and `folder`). Through the shared
+    /// ``CatalogIndex``: only manifests that changed since the last search are read, also for an
+    /// empty search (the form alone), so the first search after a start finds them read.
     private func search(_ request: Request, _ context: ConsoleContext) -> ConsolePage<SearchPage> {
         let text = query(request, "project")
-        let hits = SearchPage.find(text, in: StoredBackup.all(in: runtime.layout))
-        return page("Find a project", SearchPage(query: text, hits: hits, zone: zone), session: context.session)
+        let pageNumber = Int(query(request, "page")) ?? 1
+        let database = query(request, "db")
+        let groups = CatalogIndex.shared(runtime.layout).groups()
+        let view = if database.isEmpty {
+            SearchPage(query: text, found: groups.search(ProjectMatcher(text), page: pageNumber, perPage: SearchPage.perPage,
+                                                         backupsPerHit: SearchPage.backupsPerHit), zone: zone)
+        } else {
+            SearchPage(project: text, folder: query(request, "folder"), database: database,
+                       found: groups.project(database: database, name: text, folder: query(request, "folder"), page: pageNumber,
+                                             perPage: SearchPage.perPage), zone: zone)
+        }
+        return page("Find a project", view, session: context.session)
     }
 
     private func restoreForm(_ request: Request, _ context: ConsoleContext) throws -> ConsolePage<RestorePage> {
-        let backup = try findBackup(query(request, "file"))
+        let backup = try findBackup(query(request, "file"), unlisted: .notFound)
         let view = RestorePage(backup, suggested: RestorePage.suggestedName(backup), problem: nil, target: targetText, zone: zone)
         return page("Restore \(backup.database)", view, session: context.session)
     }
@@ -194,12 +212,14 @@ struct ConsoleRoutes: Sendable {
 
     private var targetText: String { "\(runtime.settings.primary.host):\(runtime.settings.primary.port)" }
 
-    private func findBackup(_ reference: String?) throws -> StoredBackup {
-        guard let reference, !reference.isEmpty else { throw HTTPError(.badRequest, message: "no backup named; pick one from a library's backups") }
-        do {
-            return try StoredBackup.find(reference, in: runtime.layout)
-        } catch {
-            throw HTTPError(.notFound, message: oneLine(error))
+    /// The listed backup a form's `file` names (``BackupReference``): 400 with one line for
+    /// anything else (absolute, `..`), `unlisted` for a well-formed name the listing lacks (404 for
+    /// the restore form's GET, 400 for a POST).
+    private func findBackup(_ reference: String?, unlisted: HTTPResponse.Status = .badRequest) throws -> StoredBackup {
+        switch BackupReference.resolve(reference, in: runtime.layout) {
+        case .success(let backup): return backup
+        case .failure(.malformed(let reason)): throw HTTPError(.badRequest, message: reason)
+        case .failure(.notListed(let reason)): throw HTTPError(unlisted, message: reason)
         }
     }
 }

@@ -17,14 +17,38 @@ actor ConsoleSessions {
     /// The login form's own CSRF cookie (double submit: no session exists yet).
     static let loginCookieName = "laterbase_login"
 
+    /// What a password given at log-in (form or basic auth) came to.
+    enum PasswordCheck: Sendable, Equatable {
+        case right
+        /// Wrong, after the second every wrong password costs.
+        case wrong
+        /// Not read: too many wrong passwords lately (``LoginThrottle``); 429 with `Retry-After`.
+        case throttled(retryAfter: Int)
+    }
+
     private var sessions: [String: Session] = [:]
     private let password: Secret
+    let throttle: LoginThrottle
 
-    init(password: Secret) { self.password = password }
+    init(password: Secret, throttle: LoginThrottle) {
+        self.password = password
+        self.throttle = throttle
+    }
+
+    /// The one way a given password is checked: through the global ``LoginThrottle``, and a wrong
+    /// one answered only after a second.
+    nonisolated func check(_ given: String) async throws -> PasswordCheck {
+        if case .refused(let seconds) = await throttle.admit() { return .throttled(retryAfter: seconds) }
+        let right = isPassword(given)
+        await throttle.report(wrong: !right)
+        if right { return .right }
+        try await Task.sleep(for: .seconds(1))
+        return .wrong
+    }
 
     /// True when `given` is the console password. Compares digests, so the time taken does not
     /// tell how much of a guess was right.
-    nonisolated func isPassword(_ given: String) -> Bool {
+    private nonisolated func isPassword(_ given: String) -> Bool {
         SHA256.hash(data: Data(given.utf8)) == SHA256.hash(data: Data(password.reveal().utf8))
     }
 

@@ -16,14 +16,20 @@ struct SupervisorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandErrors.reporting {
+            // First: every descriptor the hard limit allows, before the console can take any.
+            let openFiles = FileDescriptorLimit.raiseSoftToHard()
             let agent = try AgentContext.load()
             let console = try ConsoleSettings(environment: EnvironmentReader())
             KnownVariables.warnAboutUnknown(logger: agent.logger)
+            if case .failure(let error) = openFiles {
+                agent.logger.warning("could not raise the limit of open files; the console takes fewer connections", metadata: [LogKey.error: "\(error)"])
+            }
             agent.logger.info("backup-agent started", metadata: [
                 "schedule": "\(agent.settings.schedule)", "tz": "\(agent.zone.identifier)",
                 "backup_dir": "\(agent.settings.backupDirectory)", LogKey.host: "\(agent.settings.source.host):\(agent.settings.source.port)",
                 "wal_archive": "\(agent.archive.enabled ? "on, slot \(agent.archive.slot), base backups \(agent.archive.baseSchedule.expression)" : "off")",
                 "console": "\(console.enabled ? "on, port \(console.port)" : "off")",
+                "open_files": "\(FileDescriptorLimit.current().map { "\($0.soft) (hard \($0.hard))" } ?? "unknown")",
             ])
             let services: [ServiceGroupConfiguration.ServiceConfiguration] =
                 [.init(service: agent.supervisor(), successTerminationBehavior: .gracefullyShutdownGroup)]

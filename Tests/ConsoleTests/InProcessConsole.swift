@@ -21,12 +21,16 @@ struct InProcessConsole: ConsoleUnderTest {
     func newClient() -> any ConsoleClient { InProcessClient(client.client) }
     func log() -> String { captured.text }
 
-    /// - Parameter replication: a primary a standby can clone.
-    static func with(projects: Int = 3, blobKilobytes: Int = 64, replication: Bool = false,
+    /// - Parameters:
+    ///   - replication: a primary a standby can clone.
+    ///   - otherLibraries: more Resolve-like libraries, backed up in the same first pass.
+    static func with(projects: Int = 3, blobKilobytes: Int = 64, replication: Bool = false, otherLibraries: [String] = [],
                      _ body: @escaping @Sendable (InProcessConsole) async throws -> Void) async throws {
         try await PostgresCluster.withCluster(.init(replication: replication)) { cluster in
-            try await cluster.createDatabase(ConsoleHarness.library)
-            try await ResolveFixture.populate(cluster, database: ConsoleHarness.library, projects: projects, blobKilobytes: blobKilobytes)
+            for library in [ConsoleHarness.library] + otherLibraries {
+                try await cluster.createDatabase(library)
+                try await ResolveFixture.populate(cluster, database: library, projects: projects, blobKilobytes: blobKilobytes)
+            }
             let directory = NSTemporaryDirectory() + "laterbase-console-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
