@@ -104,8 +104,10 @@ public struct DataDirectory: Sendable {
         return candidate
     }
 
-    /// Renames `PGDATA` to ``asidePath(at:)`` and returns the new path. Never copies or deletes.
+    /// Renames `PGDATA` to ``asidePath(at:)`` and returns the new path. Never copies or deletes,
+    /// and refuses a directory a live server uses (``refuseIfServerRuns(before:)``).
     public func moveAside(at date: Date = Date()) throws -> String {
+        try refuseIfServerRuns(before: "move it aside")
         let target = asidePath(at: date)
         guard rename(path, target) == 0 else {
             throw StandbyError(.fileSystem, "cannot move \(path) aside to \(target): \(String(cString: strerror(errno)))")
@@ -115,8 +117,8 @@ public struct DataDirectory: Sendable {
     }
 
     /// Removes what an interrupted clone left: the sibling temporary directory, or — in a
-    /// mounted `PGDATA` holding the in-progress marker — every entry but `lost+found`, the
-    /// marker last. Returns whether anything was there.
+    /// mounted `PGDATA` holding the in-progress marker, unless a live server uses it — every
+    /// entry but `lost+found`, the marker last. Returns whether anything was there.
     @discardableResult
     public func removeLeftoverClone() throws -> Bool {
         let manager = FileManager.default
@@ -126,6 +128,7 @@ public struct DataDirectory: Sendable {
             found = true
         }
         if manager.fileExists(atPath: inPlaceMarkerPath) {
+            try refuseIfServerRuns(before: "remove the unfinished clone it holds")
             let marker = (inPlaceMarkerPath as NSString).lastPathComponent
             for entry in try manager.contentsOfDirectory(atPath: path) where entry != "lost+found" && entry != marker {
                 try manager.removeItem(atPath: path + "/" + entry)

@@ -17,6 +17,8 @@ public enum StandbyErrorCode: String, Sendable {
     case mismatch
     /// PGDATA does not match and cannot be moved aside (a mount point).
     case mismatchOnMountPoint
+    /// PGDATA's `postmaster.pid` names a live server: it is neither moved aside nor removed.
+    case serverRunning
     /// The primary is not ready for a standby (preflight failures).
     case primaryNotReady
     /// The primary did not answer within STANDBY_CLONE_RETRY_SECONDS.

@@ -6,7 +6,8 @@ import Logging
 /// boot (check the data directory against the primary, refresh the connection settings),
 /// moving a mismatched directory aside under `STANDBY_RECLONE=auto`.
 ///
-/// Never deletes a data directory. Throws ``StandbyError`` with the reason and the fix.
+/// Never deletes a data directory, and never moves one a live server uses (``PostmasterPidFile``).
+/// Throws ``StandbyError`` with the reason and the fix.
 public struct StandbyPreparer: Sendable {
     public var settings: StandbySettings
     public var options: StandbyCloneOptions
@@ -41,6 +42,11 @@ public struct StandbyPreparer: Sendable {
         let localVersion = try await LocalPostgres.majorVersion(binary: postgres)
         let preflight = Preflight(primary: settings.primary, slotName: settings.slotName, createSlot: settings.createSlot,
                                   localVersion: localVersion, localBinary: postgres, sendersNeeded: 1)
+        let orphans = await OrphanedClone.end(writingInto: [data.cloneTemporaryPath, data.inPlaceClonePath])
+        if !orphans.isEmpty {
+            logger.warning("ended pg_basebackup left running by a start that was killed outright", metadata: ["pids": "\(orphans)"])
+            await waitForSlotRelease()
+        }
         if try data.removeLeftoverClone() {
             logger.warning("removed an unfinished clone left by an interrupted start", metadata: [LogKey.path: "\(data.cloneTemporaryPath)"])
         }
@@ -113,6 +119,16 @@ public struct StandbyPreparer: Sendable {
         try configurator(facts).write(into: data.path, finalPath: data.path, createSignal: false, logger: logger)
     }
 
+    /// Gives the primary up to 10 s to notice that the ended orphan's connection is gone and to
+    /// release the slot, so the clone's preflight does not find it in use.
+    private func waitForSlotRelease() async {
+        for _ in 0..<50 {
+            let facts = await PrimaryProbe.gather(primary: settings.primary, slotName: settings.slotName)
+            if facts.slot?.active != true { return }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
     /// Later-boot preflight: problems are logged, not fatal (the standby still serves reads);
     /// a missing slot is created again when `CREATE_SLOT=true`.
     private func checkAgain(_ facts: PrimaryFacts, preflight: Preflight) async throws {
@@ -144,6 +160,8 @@ public struct StandbyPreparer: Sendable {
             throw StandbyError(.mismatch, "\(reason). STANDBY_RECLONE=never, so nothing was changed: set STANDBY_RECLONE=auto to move it aside "
                 + "to \(data.path).old-<time> and clone the primary again, or move it away yourself")
         case .auto:
+            // Another server's directory (a live PID in postmaster.pid) is never moved from under it.
+            try data.refuseIfServerRuns(before: "move it aside and clone the primary again (STANDBY_RECLONE=auto, it does not match the primary)")
             guard !data.isMountPoint() else {
                 throw StandbyError(.mismatchOnMountPoint, "\(reason). STANDBY_RECLONE=auto cannot move PGDATA \(data.path) aside because it is a mounted volume; "
                     + "nothing was changed: set PGDATA to a directory inside the volume (e.g. \(data.path)/pgdata) or move the old files away yourself")

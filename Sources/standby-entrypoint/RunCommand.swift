@@ -12,9 +12,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandErrors.reporting {
+            let settings = try loadSettings()
+            // After loadSettings, which sets up logging (LOG_FORMAT, LOG_LEVEL) first.
             let logger = Logger(label: "standby")
             KnownVariables.warnAboutUnknown(logger: logger)
-            let settings = try loadSettings()
             let options = try StandbyCloneOptions(environment: EnvironmentReader())
             var account: SystemAccount?
             if SystemAccount.isRoot {

@@ -15,6 +15,7 @@ import SystemPackage
 /// - Standard output is streamed to a handler while standard error is drained at the same
 ///   time; the last ``stderrLimit`` bytes of it are kept for the error message.
 /// - Cancelling the calling task sends SIGTERM, then SIGKILL after ``gracePeriod``.
+/// - The child is killed (SIGKILL) when this process dies, however it dies (``ChildLaunch``).
 /// - A non-zero exit throws ``ChildProcessError``.
 public struct ChildProcess: Sendable {
     public var executable: String
@@ -55,20 +56,13 @@ public struct ChildProcess: Sendable {
     ) async throws -> String {
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: gracePeriod)]
-        var program = executable
-        var programArguments = arguments
-        if let account {
-            if let setpriv = Self.setpriv {
-                // swift-subprocess switches users in a child made by a raw clone3(), where glibc's
-                // setgroups()/setuid() can deadlock on a lock another thread held at that instant
-                // (seen under parallel tests). util-linux's setpriv switches in a normal process.
-                programArguments = ["--reuid=\(account.uid)", "--regid=\(account.gid)", "--clear-groups", "--", program] + programArguments
-                program = setpriv
-            } else {
-                options.userID = account.uid
-                options.groupID = account.gid
-                options.supplementaryGroups = []
-            }
+        // Through setpriv: as `account`, and killed when this process dies (``ChildLaunch``).
+        let launch = await ChildLaunch.current(executable, arguments, account: account)
+        let (program, programArguments) = (launch.program, launch.arguments)
+        if let account = launch.switchAccount {
+            options.userID = account.uid
+            options.groupID = account.gid
+            options.supplementaryGroups = []
         }
         // The programs' own secrets stay with them: a child gets the password it needs as
         // PGPASSWORD (``connect(to:application:)``) or a passfile, never the agent's variables.
@@ -154,9 +148,6 @@ public struct ChildProcess: Sendable {
             return stderr
         }
     }
-
-    /// util-linux `setpriv`, used to run a child as another account.
-    static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Runs the child and collects its standard output (at most `limit` bytes) as text.
     @discardableResult
