@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -39,8 +41,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         // The architecture, one way only: LaterbaseCore <- Standby; LaterbaseCore <- Backups <- UndoWindow
-        // <- Restore <- Agent <- Console; the executables hold only their commands. docs/architecture.md
-        // draws the same picture.
+        // <- Restore <- Agent <- Console; LaterbaseCore <- Notify <- Agent; the executables hold only
+        // their commands. docs/architecture.md draws the same picture.
         .target(
             name: "LaterbaseCore",
             dependencies: [
@@ -76,8 +78,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Notify",
+            dependencies: ["LaterbaseCore", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Agent",
-            dependencies: ["LaterbaseCore", "Backups", "UndoWindow", "Restore", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: ["LaterbaseCore", "Backups", "UndoWindow", "Restore", "Notify", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -118,6 +127,7 @@ let package = Package(
                 "Restore",
                 "Agent",
                 "Console",
+                "Notify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -166,6 +176,12 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: ["LaterbaseCore", "Backups", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NotifyTests",
+            dependencies: ["LaterbaseCore", "Backups", "Agent", "Notify", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -51,13 +51,34 @@ public struct AgentRuntime: Sendable {
 
     /// The long-running supervisor of `backup-agent run`: passes on `BACKUP_SCHEDULE`, and
     /// ``verifyAll()`` on `VERIFY_SCHEDULE`.
-    public func supervisor() -> BackupSupervisor {
+    /// Each pass and each verification is told to `notifications` (``AgentNotifications``).
+    public func supervisor(notifications: AgentNotifications = .off) -> BackupSupervisor {
         var supervisor = BackupSupervisor(schedule: schedule, zone: zone, runOnStart: settings.backupOnStart, logger: logger) {
-            _ = try await backUp(lockTimeout: .seconds(3600))
+            try await backUp(telling: notifications)
         }
-        supervisor.verification = .init(schedule: verifySchedule) { _ = try await verifyAll() }
+        supervisor.verification = .init(schedule: verifySchedule) {
+            let outcomes = try await verifyAll()
+            await notifications.verified(damaged: outcomes.filter { $0.verdict.damage != nil }.map(\.backup.relativePath))
+        }
         return supervisor
     }
+
+    /// A scheduled pass: ``backUp(only:lockTimeout:)`` with its start, outcome and failures told
+    /// to `notifications` (pings to `PING_URL`; notifications when a library fails or works again).
+    public func backUp(telling notifications: AgentNotifications) async throws {
+        await notifications.passStarted()
+        let pass: AgentState.Pass
+        do {
+            pass = try await backUp(lockTimeout: .seconds(3600))
+        } catch let error where !(error is CancellationError) {
+            await notifications.passFailed(oneLine(error), libraries: knownLibraries)
+            throw error
+        }
+        await notifications.passFinished(pass, libraries: knownLibraries)
+    }
+
+    /// The libraries backed up so far (the state file), for messages about a pass that reached none.
+    var knownLibraries: [String] { (try? AgentState.load(from: layout.stateFile))?.databases.keys.sorted() ?? [] }
 
     /// `verify --all` (and each firing of `VERIFY_SCHEDULE`): every kept backup read again, each
     /// file once (hard-linked names together), a full gzip decode and its SHA-256 against each

@@ -50,7 +50,7 @@ struct ListCommand: AsyncParsableCommand {
         var server = agent.restoreTarget().server
         server.connectTimeoutSeconds = 3
         guard let found = try? await RestoreTarget(server: server, logger: agent.logger).unfinishedRestores(), !found.isEmpty else { return nil }
-        return "unfinished restores on \(server.host):\(server.port):\n" + found.map { "  " + $0.summary }.joined(separator: "\n")
+        return "unfinished restores on \(server.host):\(server.port):\n" + found.map { "  " + TerminalText.escaped($0.summary) }.joined(separator: "\n")
     }
 
     /// `list --project NAME --at TIME`: the project's folder and last-saved time at that moment.

@@ -5,6 +5,7 @@ import Console
 import Foundation
 import LaterbaseCore
 import Logging
+import Notify
 import ServiceLifecycle
 import UndoWindow
 import UnixSignals
@@ -20,6 +21,9 @@ struct SupervisorCommand: AsyncParsableCommand {
             let openFiles = FileDescriptorLimit.raiseSoftToHard()
             let agent = try AgentContext.load()
             let console = try ConsoleSettings(environment: EnvironmentReader())
+            let notifySettings = try NotifySettings(environment: EnvironmentReader())
+            try await AppriseSender.validate(notifySettings)
+            let notifications = try await AgentNotifications.make(notifySettings, layout: agent.layout, logger: agent.logger)
             KnownVariables.warnAboutUnknown(logger: agent.logger)
             if case .failure(let error) = openFiles {
                 agent.logger.warning("could not raise the limit of open files; the console takes fewer connections", metadata: [LogKey.error: "\(error)"])
@@ -29,10 +33,12 @@ struct SupervisorCommand: AsyncParsableCommand {
                 "backup_dir": "\(agent.settings.backupDirectory)", LogKey.host: "\(agent.settings.source.host):\(agent.settings.source.port)",
                 "wal_archive": "\(agent.archive.enabled ? "on, slot \(agent.archive.slot), base backups \(agent.archive.baseSchedule.expression)" : "off")",
                 "console": "\(console.enabled ? "on, port \(console.port)" : "off")",
+                "notify": "\(notifySettings.urls == nil ? "off" : "\(notifySettings.urlList.count) target(s)")",
+                "ping": "\(notifications.ping.map { "on, \($0.url.host)" } ?? "off")",
                 "open_files": "\(FileDescriptorLimit.current().map { "\($0.soft) (hard \($0.hard))" } ?? "unknown")",
             ])
             let services: [ServiceGroupConfiguration.ServiceConfiguration] =
-                [.init(service: agent.supervisor(), successTerminationBehavior: .gracefullyShutdownGroup)]
+                [.init(service: agent.supervisor(notifications: notifications), successTerminationBehavior: .gracefullyShutdownGroup)]
                 + agent.archiveServices().map { .init(service: $0) }
                 // The console ending (it could not listen) must not stop the backups.
                 + (console.enabled ? [.init(service: ConsoleService(settings: console, runtime: agent, logger: agent.logger),

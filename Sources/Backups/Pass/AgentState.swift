@@ -21,6 +21,9 @@ public struct AgentState: Sendable, Codable, Equatable {
         public var warnings: [String] = []
 
         public init(startedAt: Date) { self.startedAt = startedAt }
+
+        /// The key of ``failed`` when the pass failed before any library (the databases could not be listed).
+        public static let allDatabases = "(all databases)"
     }
 
     /// The history of one database.

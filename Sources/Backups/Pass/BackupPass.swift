@@ -66,7 +66,7 @@ public struct BackupPass: Sendable {
         } catch {
             let reason = "cannot list the databases on \(settings.source.host):\(settings.source.port): \(error)"
             logger.error("backup pass failed", metadata: [LogKey.error: "\(reason)"])
-            pass.failed["(all databases)"] = reason
+            pass.failed[AgentState.Pass.allDatabases] = reason
             pass.finishedAt = Date()
             state.lastPass = pass
             try? state.save(to: layout.stateFile)

@@ -30,7 +30,8 @@ extension CommandErrors {
     /// Prints the error's one line to standard error and returns the exit status to end with.
     public static func report(_ error: any Error) -> Int32 {
         let (message, code) = classify(error)
-        StandardError.line(message)
+        // A name in the message (a database, a project, --as) can hold terminal escapes.
+        StandardError.line(TerminalText.escaped(message))
         return code.rawValue
     }
 

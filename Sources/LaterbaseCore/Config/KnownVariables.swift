@@ -27,6 +27,8 @@ public enum KnownVariables {
         // The console
         "CONSOLE", "CONSOLE_PORT", "CONSOLE_ADDRESS", "CONSOLE_PASSWORD", "CONSOLE_PASSWORD_FILE",
         "CONSOLE_PUBLISHED_PORT",
+        // Notifications and the dead man's switch
+        "NOTIFY_URLS", "NOTIFY_URLS_FILE", "NOTIFY_REPEAT", "PING_URL", "PING_URL_FILE",
         // Logging; the compose file's own
         "LOG_FORMAT", "LOG_LEVEL", "BACKUP_HOST_DIR", "BACKUP_UID", "BACKUP_GID", "RCLONE_CONFIG_HOST_DIR",
         "LATERBASE_NETWORK_SUBNET",
