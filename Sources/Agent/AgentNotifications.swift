@@ -24,11 +24,13 @@ public struct AgentNotifications: Sendable {
     /// From the settings: the notifier keeps its ledger in `BACKUP_DIR/.laterbase/notifications.json`
     /// and starts delivering what a previous run left pending.
     /// - Throws: ``ConfigurationError`` when `apprise` is missing.
-    public static func make(_ settings: NotifySettings, layout: BackupLayout, logger: Logger) async throws(ConfigurationError) -> AgentNotifications {
+    public static func make(_ settings: NotifySettings, layout: BackupLayout, logger: Logger,
+                            retryDelays: [Duration] = Notifier.defaultRetryDelays) async throws(ConfigurationError) -> AgentNotifications {
         var notifier: Notifier?
         if let urls = settings.urls {
             let sender = try AppriseSender(urls: urls)
-            let made = Notifier(ledgerFile: layout.stateDirectory + "/notifications.json", repeatSeconds: settings.repeatSeconds, logger: logger) {
+            let made = Notifier(ledgerFile: layout.stateDirectory + "/notifications.json", repeatSeconds: settings.repeatSeconds, logger: logger,
+                                 retryDelays: retryDelays) {
                 try await sender.send($0)
             }
             await made.resume()

@@ -13,11 +13,14 @@ public enum ProductOutput: Sendable {
 /// Starts one of the built executables without waiting for it (`backup-agent run`, kill and
 /// SIGTERM tests) with exactly `environment` plus PATH: the one way every test launches the
 /// agent or the standby in the background (``runProduct(_:_:environment:)`` runs one to its end).
+/// - Parameter wrapper: a program and its arguments that exec the product (`prlimit --nofile=… --`),
+///   so the process is still the product itself.
 public func launchProduct(_ name: String, _ arguments: [String], environment: [String: String],
-                          output: ProductOutput = .discard) throws -> Process {
+                          output: ProductOutput = .discard, through wrapper: [String] = []) throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable(name))
-    process.arguments = arguments
+    let product = try BuiltProducts.executable(name)
+    process.executableURL = URL(fileURLWithPath: wrapper.first ?? product)
+    process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [product] + arguments
     var env = environment
     env["PATH"] = env["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
     process.environment = env

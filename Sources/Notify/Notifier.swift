@@ -23,8 +23,11 @@ public actor Notifier {
     private var ledger: NotificationLedger
     private var worker: Task<Void, Never>?
 
+    /// 30 s, 2 min, 10 min: four attempts over about 13 minutes.
+    public static let defaultRetryDelays: [Duration] = [.seconds(30), .seconds(120), .seconds(600)]
+
     public init(ledgerFile: String, repeatSeconds: Int, logger: Logger,
-                retryDelays: [Duration] = [.seconds(30), .seconds(120), .seconds(600)],
+                retryDelays: [Duration] = Notifier.defaultRetryDelays,
                 now: @escaping @Sendable () -> Date = { Date() }, send: @escaping Send) {
         self.ledgerFile = ledgerFile
         self.repeatInterval = TimeInterval(repeatSeconds)

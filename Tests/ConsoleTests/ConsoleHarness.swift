@@ -48,8 +48,13 @@ struct ConsoleHarness: ConsoleUnderTest {
             "BACKUP_ON_START": "true", "BACKUP_SCHEDULE": "0 0 1 1 *",
             "CONSOLE": "on", "CONSOLE_ADDRESS": "127.0.0.1", "CONSOLE_PORT": String(port), "CONSOLE_PASSWORD": password,
         ])
-        let process = try openFiles.map { try launchAgent(openFiles: $0, environment: environment, log: errors) }
-            ?? launchProduct("backup-agent", ["run"], environment: environment, output: .log(appendingTo: errors))
+        // With `openFiles`, prlimit sets the soft limit and execs the agent (the hard limit stays ours).
+        var wrapper: [String] = []
+        if let openFiles {
+            guard let hard = FileDescriptorLimit.current()?.hard else { throw ClientError("cannot read this process's limit of open files") }
+            wrapper = ["/usr/bin/prlimit", "--nofile=\(openFiles):\(hard)", "--"]
+        }
+        let process = try launchProduct("backup-agent", ["run"], environment: environment, output: .log(appendingTo: errors), through: wrapper)
         let harness = ConsoleHarness(cluster: cluster, backupDirectory: directory, port: port, password: password,
                                      agent: process, errors: errors, client: try CurlClient(port: port))
         let started = await poll(timeout: .seconds(120), every: .milliseconds(250)) {
@@ -83,23 +88,3 @@ struct ConsoleHarness: ConsoleUnderTest {
     }
 }
 
-/// `backup-agent run` as ``launchProduct(_:_:environment:output:)`` starts it (the log appended to
-/// `log`), but with the soft limit of open files `openFiles`: prlimit sets it and execs the agent,
-/// so the process is the agent itself.
-private func launchAgent(openFiles: UInt, environment: [String: String], log: String) throws -> Process {
-    guard let hard = FileDescriptorLimit.current()?.hard else { throw ClientError("cannot read this process's limit of open files") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-    process.arguments = ["--nofile=\(openFiles):\(hard)", "--", try BuiltProducts.executable("backup-agent"), "run"]
-    var env = environment
-    env["PATH"] = env["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    process.environment = env
-    process.standardInput = FileHandle.nullDevice
-    if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-    let handle = FileHandle(forWritingAtPath: log)
-    handle?.seekToEndOfFile()
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    return process
-}

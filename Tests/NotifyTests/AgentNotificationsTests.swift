@@ -22,14 +22,15 @@ struct AgentNotificationsTests {
             try await Receiver.with { receiver in
                 let environment = EnvironmentReader(cluster.agentEnvironment(backupDirectory: folder, [
                     "BACKUP_SCHEDULE": "0 0 1 1 *", "BACKUP_LOCK_WAIT": "5s",
-                    "NOTIFY_URLS": "json://127.0.0.1:\(receiver.port)/ok/notify", "PING_URL": receiver.url("/ok/ping/uuid"),
+                    "NOTIFY_URLS": "json://127.0.0.1:\(receiver.port)/ok/notify?cto=60&rto=60", "PING_URL": receiver.url("/ok/ping/uuid"),
                 ]))
                 let settings = try BackupSettings(environment: environment)
                 let runtime = AgentRuntime(settings: settings, archive: try ArchiveSettings(environment: environment),
                                            schedule: try ScheduleSettings(settings: settings, environment: environment), logger: Logger(label: "test"))
                 let notifySettings = try NotifySettings(environment: environment)
                 try await AppriseSender.validate(notifySettings)
-                let told = try await AgentNotifications.make(notifySettings, layout: runtime.layout, logger: Logger(label: "test"))
+                // No retries: a delivery the loaded receiver answered too late would arrive twice.
+                let told = try await AgentNotifications.make(notifySettings, layout: runtime.layout, logger: Logger(label: "test"), retryDelays: [])
                 let notifier = try #require(told.notifier)
 
                 try await runtime.backUp(telling: told)

@@ -10,7 +10,7 @@ struct AppriseDeliveryTests {
     @Test("a notification reaches a json:// receiver with its title, body and type")
     func delivers() async throws {
         try await Receiver.with { receiver in
-            let url = "json://127.0.0.1:\(receiver.port)/ok"
+            let url = "json://127.0.0.1:\(receiver.port)/ok?cto=60&rto=60"
             try await AppriseSender(urls: Secret(url)).send(Notification(title: "Laterbase: backup of Demo failed", body: "pg_dump said no", kind: .failure))
             let hits = await receiver.wait(for: 1)
             #expect(hits.count == 1)

@@ -22,8 +22,11 @@ struct NotifierTests {
         return folder
     }
 
-    static func notifier(_ receiver: Receiver, ledger: String, clock: Clock, path: String = "/ok", retryDelays: [Duration] = [.milliseconds(200)]) throws -> Notifier {
-        let sender = try AppriseSender(urls: Secret("json://127.0.0.1:\(receiver.port)\(path)"))
+    /// Apprise's own connect and read timeouts are 4 s; beside the other suites on two cores the
+    /// receiver can take longer, and a retried delivery then arrives twice: 60 s, and by default
+    /// no retries where deliveries are counted.
+    static func notifier(_ receiver: Receiver, ledger: String, clock: Clock, path: String = "/ok", retryDelays: [Duration] = []) throws -> Notifier {
+        let sender = try AppriseSender(urls: Secret("json://127.0.0.1:\(receiver.port)\(path)?cto=60&rto=60"))
         return Notifier(ledgerFile: ledger, repeatSeconds: 24 * 3600, logger: Logger(label: "test"), retryDelays: retryDelays,
                         now: { clock.now() }) { try await sender.send($0) }
     }
@@ -76,7 +79,7 @@ struct NotifierTests {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try await Receiver.with { receiver in
-            let notifier = try Self.notifier(receiver, ledger: folder + "/n.json", clock: Clock(), path: "/fail500")
+            let notifier = try Self.notifier(receiver, ledger: folder + "/n.json", clock: Clock(), path: "/fail500", retryDelays: [.milliseconds(200)])
             let started = ContinuousClock.now
             await notifier.problem("backup-pass", Notification(title: "pass failed", body: "x", kind: .failure))
             #expect(ContinuousClock.now - started < .milliseconds(500), "the caller waited for the delivery")

@@ -20,13 +20,18 @@ public enum FileDescriptorLimit {
         return (UInt(limit.rlim_cur), UInt(limit.rlim_max))
     }
 
+    /// The most the soft limit is raised to: far above what the agent and its 64 console
+    /// connections use, and below the 1,048,576 of Docker's default hard limit, which every child
+    /// (pg_dump, psql, rclone, apprise) would inherit as its own soft limit.
+    public static let raiseCeiling: rlim_t = 65_536
+
     /// Raises the soft limit to the hard limit (to `/proc/sys/fs/nr_open` when the hard limit is
-    /// unlimited). Returns the soft limit in force afterwards, or the error of `setrlimit` with the
-    /// soft limit that stays.
+    /// unlimited), at most to ``raiseCeiling``; a soft limit already higher stays. Returns the soft
+    /// limit in force afterwards, or the error of `setrlimit` with the soft limit that stays.
     public static func raiseSoftToHard() -> Result<UInt, SystemCallError> {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return .failure(SystemCallError("getrlimit(RLIMIT_NOFILE)")) }
-        let target = limit.rlim_max == rlim_t.max ? kernelMaximum : limit.rlim_max
+        let target = min(limit.rlim_max == rlim_t.max ? kernelMaximum : limit.rlim_max, raiseCeiling)
         guard limit.rlim_cur < target else { return .success(UInt(limit.rlim_cur)) }
         var raised = limit
         raised.rlim_cur = target
