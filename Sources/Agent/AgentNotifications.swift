@@ -84,6 +84,21 @@ public struct AgentNotifications: Sendable {
         await ping?.ping(.failure(reason))
     }
 
+    /// After each pass with offsite copies on: backups overdue for their copy to `remote`
+    /// (`backlog`), or none any more.
+    func offsite(_ backlog: BackupHealth.OffsiteBacklog?, remote: String) async {
+        guard let notifier else { return }
+        guard let backlog else {
+            await notifier.resolved(Self.offsiteKey, Notification(title: "Laterbase: offsite copies caught up", body: "Every backup is copied to \(remote) again.", kind: .success))
+            return
+        }
+        let reason = backlog.lastError.map { "; the last error: \($0)" } ?? " (no copy attempted yet)"
+        await notifier.problem(Self.offsiteKey, Notification(
+            title: "Laterbase: backups not copied offsite",
+            body: "\(backlog.count) backup(s) are not copied to \(remote)\(reason). Local backups go on; the next pass tries again.",
+            kind: .warning))
+    }
+
     /// After `VERIFY_SCHEDULE`'s `verify --all`.
     func verified(damaged: [String]) async {
         guard let notifier else { return }
@@ -99,6 +114,7 @@ public struct AgentNotifications: Sendable {
 
     static let passKey = "backup-pass"
     static let damagedKey = "damaged-backups"
+    static let offsiteKey = "offsite-behind"
     static func libraryKey(_ library: String) -> String { "backup-failed:\(library)" }
 
     static func text(_ date: Date) -> String {

@@ -75,6 +75,12 @@ public struct AgentRuntime: Sendable {
             throw error
         }
         await notifications.passFinished(pass, libraries: knownLibraries)
+        if let remote {
+            let now = Date()
+            let maxAge = BackupHealth.maxAge(settings: settings, schedule: schedule, zone: zone, now: now)
+            let backlog = BackupHealth.backlog(StoredBackup.all(in: layout), ledger: UploadLedger.load(layout), now: now, grace: maxAge)
+            await notifications.offsite(backlog, remote: "\(remote.name):\(remote.path)")
+        }
     }
 
     /// The libraries backed up so far (the state file), for messages about a pass that reached none.

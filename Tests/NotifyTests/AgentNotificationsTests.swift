@@ -57,3 +57,47 @@ struct AgentNotificationsTests {
         }
     }
 }
+
+/// Offsite copies to a real rclone WebDAV server that goes away and comes back.
+@Suite("offsite copies behind are told", .timeLimit(.minutes(4)))
+struct OffsiteNotificationsTests {
+    @Test("the remote gone: one warning naming how many backups are not offsite; back: one caught up")
+    func remoteGoneAndBack() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            try await cluster.createDatabase("Demo Library")
+            try await ResolveFixture.populate(cluster, database: "Demo Library", projects: 2, blobKilobytes: 16)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("laterbase-offsite-told-\(UUID().uuidString)").path
+            let remote = try RcloneServer()
+            defer { try? FileManager.default.removeItem(atPath: folder); remote.remove() }
+            try await Receiver.with { receiver in
+                let environment = EnvironmentReader(cluster.agentEnvironment(backupDirectory: folder, [
+                    "BACKUP_SCHEDULE": "0 0 1 1 *", "NOTIFY_URLS": "json://127.0.0.1:\(receiver.port)/ok?cto=60&rto=60",
+                    "RCLONE_REMOTE_NAME": "offsite", "RCLONE_REMOTE_PATH": "laterbase", "RCLONE_CONFIG": remote.configPath,
+                ]))
+                let settings = try BackupSettings(environment: environment)
+                let runtime = AgentRuntime(settings: settings, archive: try ArchiveSettings(environment: environment),
+                                           schedule: try ScheduleSettings(settings: settings, environment: environment), logger: Logger(label: "test"))
+                let told = try await AgentNotifications.make(try NotifySettings(environment: environment), layout: runtime.layout,
+                                                             logger: Logger(label: "test"), retryDelays: [])
+                let notifier = try #require(told.notifier)
+                func titles() -> [String] {
+                    receiver.received.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])?["title"] as? String }
+                }
+
+                try await runtime.backUp(telling: told)
+                remote.kill()
+                try await cluster.execute(#"UPDATE "SM_Project" SET "LastModTimeInSecs" = "LastModTimeInSecs" + 60"#, database: "Demo Library")
+                try await runtime.backUp(telling: told)
+                try await runtime.backUp(telling: told)
+                await notifier.settle()
+                #expect(titles() == ["Laterbase: backups not copied offsite"], "\(titles())")
+                #expect(receiver.received.first?.body.contains("not copied to offsite:laterbase") == true)
+
+                try remote.start()
+                try await runtime.backUp(telling: told)
+                await notifier.settle()
+                #expect(titles() == ["Laterbase: backups not copied offsite", "Laterbase: offsite copies caught up"], "\(titles())")
+            }
+        }
+    }
+}

@@ -74,15 +74,27 @@ struct NotifierTests {
         }
     }
 
-    @Test("a receiver that fails: the caller returns at once, the delivery is retried and then recorded as failed")
+    @Test("a receiver that hangs: the caller returns while the delivery waits")
+    func hangingReceiver() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await Receiver.with { receiver in
+            let notifier = try Self.notifier(receiver, ledger: folder + "/n.json", clock: Clock(), path: "/hang")
+            let started = ContinuousClock.now
+            await notifier.problem("backup-pass", Notification(title: "pass failed", body: "x", kind: .failure))
+            await notifier.tell(Notification(title: "another", body: "y", kind: .info))
+            #expect(ContinuousClock.now - started < .seconds(5), "the caller waited for the delivery (the receiver answers after 30 s)")
+            #expect(await notifier.recent.map(\.outcome) == [.pending, .pending])
+        }
+    }
+
+    @Test("a receiver that fails: the delivery is retried and then recorded as failed")
     func failingReceiver() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try await Receiver.with { receiver in
             let notifier = try Self.notifier(receiver, ledger: folder + "/n.json", clock: Clock(), path: "/fail500", retryDelays: [.milliseconds(200)])
-            let started = ContinuousClock.now
             await notifier.problem("backup-pass", Notification(title: "pass failed", body: "x", kind: .failure))
-            #expect(ContinuousClock.now - started < .milliseconds(500), "the caller waited for the delivery")
             await notifier.settle()
             #expect(receiver.received.count == 2, "one attempt and one retry")
             let record = try #require(await notifier.recent.last)
