@@ -24,7 +24,7 @@ struct AppriseDeliveryTests {
     @Test("a receiver that answers 500 is a one-line error without the URL's secret; one that hangs is given up on")
     func failures() async throws {
         try await Receiver.with { receiver in
-            let failing = try AppriseSender(urls: Secret("json://laterbase:s3cret-token@127.0.0.1:\(receiver.port)/fail500"))
+            let failing = try AppriseSender(urls: Secret("json://laterbase:s3cret-token@127.0.0.1:\(receiver.port)/fail500?cto=60&rto=60"))
             let error = await #expect(throws: DeliveryError.self) { try await failing.send(Notification(title: "t", body: "b", kind: .info)) }
             #expect(error?.description.contains("500") == true, "\(error?.description ?? "")")
             #expect(error?.description.contains("s3cret") == false)

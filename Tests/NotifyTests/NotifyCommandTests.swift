@@ -16,7 +16,7 @@ struct NotifyCommandTests {
             #expect(sent.stdout.contains("test notification delivered to 1 target(s)"))
             #expect(receiver.received.first?.body.contains("Laterbase: test notification") == true)
 
-            let refused = try await runProduct("backup-agent", ["notify-test"], environment: Self.base.merging(["NOTIFY_URLS": "json://ops:t0ken-secret@127.0.0.1:\(receiver.port)/fail500"]) { $1 })
+            let refused = try await runProduct("backup-agent", ["notify-test"], environment: Self.base.merging(["NOTIFY_URLS": "json://ops:t0ken-secret@127.0.0.1:\(receiver.port)/fail500?cto=60&rto=60"]) { $1 })
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("apprise could not deliver") && refused.stderr.contains("500"), "\(refused.stderr)")
             #expect(!refused.stderr.contains("t0ken-secret") && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
