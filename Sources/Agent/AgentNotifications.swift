@@ -54,17 +54,17 @@ public struct AgentNotifications: Sendable {
             return
         }
         if let notifier {
-            await notifier.resolved(Self.passKey, Notification(title: "Laterbase: backup passes run again", body: "The backup pass at \(Self.text(pass.startedAt)) reached the Resolve server.", kind: .success))
+            await notifier.resolved(Self.passKey, Notification(title: "Laterbase: backup passes run again", body: "The backup pass at \(UTCFormat.message(pass.startedAt)) reached the Resolve server.", kind: .success))
             for (library, reason) in failed.sorted(by: { $0.key < $1.key }) {
                 await notifier.problem(Self.libraryKey(library), Notification(
                     title: "Laterbase: backup of \(library) failed",
-                    body: "The backup of the Resolve library \(library) failed at \(Self.text(pass.startedAt)): \(reason). Its older backups are kept; nothing is pruned until a pass succeeds.",
+                    body: "The backup of the Resolve library \(library) failed at \(UTCFormat.message(pass.startedAt)): \(reason). Its older backups are kept; nothing is pruned until a pass succeeds.",
                     kind: .failure))
             }
             for library in pass.succeeded {
                 await notifier.resolved(Self.libraryKey(library), Notification(
                     title: "Laterbase: backup of \(library) works again",
-                    body: "The Resolve library \(library) was backed up at \(Self.text(pass.startedAt)).", kind: .success))
+                    body: "The Resolve library \(library) was backed up at \(UTCFormat.message(pass.startedAt)).", kind: .success))
             }
         }
         if failed.isEmpty {
@@ -116,8 +116,4 @@ public struct AgentNotifications: Sendable {
     static let damagedKey = "damaged-backups"
     static let offsiteKey = "offsite-behind"
     static func libraryKey(_ library: String) -> String { "backup-failed:\(library)" }
-
-    static func text(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)) + " UTC"
-    }
 }

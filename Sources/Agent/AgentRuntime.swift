@@ -76,11 +76,16 @@ public struct AgentRuntime: Sendable {
         }
         await notifications.passFinished(pass, libraries: knownLibraries)
         if let remote {
-            let now = Date()
-            let maxAge = BackupHealth.maxAge(settings: settings, schedule: schedule, zone: zone, now: now)
-            let backlog = BackupHealth.backlog(StoredBackup.all(in: layout), ledger: UploadLedger.load(layout), now: now, grace: maxAge)
-            await notifications.offsite(backlog, remote: "\(remote.name):\(remote.path)")
+            await notifications.offsite(offsiteBacklog(StoredBackup.all(in: layout), now: Date()), remote: "\(remote.name):\(remote.path)")
         }
+    }
+
+    /// Which of `backups` are overdue for their offsite copy (``BackupHealth/backlog(_:ledger:now:grace:)``
+    /// with the healthcheck's allowed age); nil when none are, or offsite copies are off.
+    func offsiteBacklog(_ backups: [StoredBackup], now: Date) -> BackupHealth.OffsiteBacklog? {
+        guard remote != nil else { return nil }
+        let maxAge = BackupHealth.maxAge(settings: settings, schedule: schedule, zone: zone, now: now)
+        return BackupHealth.backlog(backups, ledger: UploadLedger.load(layout), now: now, grace: maxAge)
     }
 
     /// The libraries backed up so far (the state file), for messages about a pass that reached none.
@@ -133,8 +138,7 @@ public struct AgentRuntime: Sendable {
         }
         let maxAge = BackupHealth.maxAge(settings: settings, schedule: schedule, zone: zone, now: now)
         let backups = StoredBackup.all(in: layout)
-        let offsite = remote == nil ? nil
-            : BackupHealth.backlog(backups, ledger: UploadLedger.load(layout), now: now, grace: maxAge)
+        let offsite = offsiteBacklog(backups, now: now)
         let damaged = BackupVerifier.damaged(backups, in: VerificationCache.load(layout)).map(\.backup.relativePath)
         return BackupHealth.evaluate(state, now: now, maxAge: maxAge, offsite: offsite, damaged: damaged)
     }

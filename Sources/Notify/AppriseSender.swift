@@ -1,6 +1,5 @@
 import Foundation
 import LaterbaseCore
-import Synchronization
 
 /// Delivers notifications with the `apprise` program (Debian's package): one variable reaches
 /// e-mail, Slack, Teams, Discord, ntfy, Telegram, webhooks and the rest by the URL syntax
@@ -22,10 +21,7 @@ public struct AppriseSender: Sendable {
         self.urls = urls
     }
 
-    static func find() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/apprise" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static func find() -> String? { PostgresTools().find("apprise") }
 
     /// Sends `notification` to every URL. Throws ``DeliveryError`` (one line, no URL) when Apprise
     /// reports a failure or takes longer than ``timeout``.
@@ -36,7 +32,7 @@ public struct AppriseSender: Sendable {
         let child = apprise
         let bound = timeout
         // Apprise logs its reasons to standard output.
-        let printed = PrintedText()
+        let printed = OutputCollector(limit: 64 * 1024)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await child.run(onOutput: { printed.append($0) }) }
@@ -62,7 +58,7 @@ public struct AppriseSender: Sendable {
         for (index, url) in list.enumerated() {
             var dryRun = ChildProcess(sender.program, ["--dry-run"])
             dryRun.secretEnvironment = ["APPRISE_URLS": Secret(url)]
-            let printed = PrintedText()
+            let printed = OutputCollector(limit: 64 * 1024)
             let said: String
             do {
                 said = printed.text + (try await dryRun.run(onOutput: { printed.append($0) }))
@@ -73,7 +69,7 @@ public struct AppriseSender: Sendable {
                 said = "\(error)"
             }
             if said.contains("ERROR") {
-                let scheme = url.range(of: "://").map { String(url[..<$0.lowerBound]) + "://…" } ?? "(no scheme://)"
+                let scheme = url.contains("://") ? redactingURLs(url) : "(no scheme://)"
                 throw ConfigurationError(variable: "NOTIFY_URLS", problem: "URL \(index + 1) of \(list.count) (\(scheme)) is not one Apprise can use: \(reason(said)); see Apprise's list of services for the syntax")
             }
         }
@@ -89,7 +85,7 @@ public struct AppriseSender: Sendable {
             return nil
         }
         let text = (lines.isEmpty ? ["no reason given"] : Array(lines.prefix(3))).joined(separator: "; ")
-        return text.replacing(/([A-Za-z][A-Za-z0-9+.\-]*):\/\/\S*/) { "\($0.output.1)://…" }
+        return redactingURLs(text)
     }
 }
 
@@ -99,9 +95,3 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// What a child printed, collected from its output handler (a `@Sendable` closure).
-final class PrintedText: Sendable {
-    private let bytes = Mutex<[UInt8]>([])
-    func append(_ chunk: [UInt8]) { bytes.withLock { if $0.count < 64 * 1024 { $0 += chunk } } }
-    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
-}

@@ -53,7 +53,7 @@ public actor Notifier {
             ledger.open[key] = open
             var again = notification
             again.title = "Still: " + notification.title
-            again.body += " (since \(Self.text(open.since)))"
+            again.body += " (since \(UTCFormat.message(open.since)))"
             enqueue(again, at: time)
         } else {
             ledger.open[key] = .init(title: notification.title, since: time, lastTold: time)
@@ -65,7 +65,7 @@ public actor Notifier {
     public func resolved(_ key: String, _ notification: Notification) {
         guard let open = ledger.open.removeValue(forKey: key) else { return }
         var over = notification
-        over.body += " (the problem began \(Self.text(open.since)))"
+        over.body += " (the problem began \(UTCFormat.message(open.since)))"
         enqueue(over, at: now())
     }
 
@@ -142,9 +142,5 @@ public actor Notifier {
         } catch {
             logger.warning("the notifications ledger could not be saved", metadata: [LogKey.path: "\(ledgerFile)", LogKey.error: "\(oneLine(error))"])
         }
-    }
-
-    static func text(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
     }
 }

@@ -47,6 +47,6 @@ public struct PingClient: Sendable {
 
     /// AsyncHTTPClient's errors name their kind, never the URL.
     static func reason(_ error: any Error) -> String {
-        String("\(error)".prefix(200)).replacing(/https?:\/\/\S*/) { _ in "…" }
+        redactingURLs(String("\(error)".prefix(200)))
     }
 }

@@ -97,7 +97,5 @@ public struct UndoWindow: Sendable, Equatable {
     }
 
     /// `2026-11-24 14:34:59 UTC`.
-    public static func text(_ date: Date) -> String { formatter.string(from: date) }
-
-    private static let formatter = UTCFormat.formatter("yyyy-MM-dd HH:mm:ss 'UTC'")
+    public static func text(_ date: Date) -> String { UTCFormat.message(date) }
 }

@@ -27,10 +27,4 @@ public struct FileIdentity: Sendable, Hashable, Codable {
         return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
                             modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
-
-    /// Whether something other than a regular file is at `path` (a directory named like a backup).
-    public static func isOther(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
-    }
 }

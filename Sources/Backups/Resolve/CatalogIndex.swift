@@ -82,11 +82,11 @@ public final class CatalogIndex: Sendable {
     private static func scan(_ layout: BackupLayout) -> [String: Found] {
         let manager = FileManager.default
         var found: [String: Found] = [:]
-        for folder in (try? manager.contentsOfDirectory(atPath: layout.root)) ?? [] where !folder.hasPrefix(".") {
+        // The backups StoredBackup.all lists: library folders, then regular files named like a backup.
+        for folder in BackupLayout.libraryFolders(in: layout) {
             let directory = layout.root + "/" + folder
-            guard fileKind(directory) == S_IFDIR else { continue }
             for file in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where !file.hasPrefix(".") {
-                guard let time = BackupLayout.time(ofFileName: file), fileKind(directory + "/" + file) == S_IFREG else { continue }
+                guard let time = BackupLayout.time(ofFileName: file), FileIdentity.of(directory + "/" + file) != nil else { continue }
                 let manifestPath = BackupLayout.manifestPath(forBackup: directory + "/" + file)
                 guard let stamp = ManifestStamp(path: manifestPath) else { continue }
                 let relativePath = folder + "/" + file

@@ -31,9 +31,3 @@ struct ManifestStamp: Hashable, Sendable {
     }
 }
 
-/// What is at `path` without following a link (`S_IFREG`, `S_IFDIR`, …); nil when nothing is.
-func fileKind(_ path: String) -> mode_t? {
-    var info = stat()
-    guard lstat(path, &info) == 0 else { return nil }
-    return info.st_mode & S_IFMT
-}

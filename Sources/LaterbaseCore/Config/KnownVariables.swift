@@ -43,9 +43,7 @@ public enum KnownVariables {
     /// One line per variable of `environment` that carries a Laterbase prefix but that no part
     /// of Laterbase reads, naming the nearest known name when one is close; sorted by name.
     public static func warnings(in environment: [String: String]) -> [String] {
-        environment.keys.filter { name in
-            !names.contains(name) && prefixes.contains { name.hasPrefix($0) }
-        }.sorted().map { name in
+        environment.keys.filter(isUnknown).sorted().map { name in
             if let nearest = nearest(to: name) {
                 return "\(name) is not a Laterbase variable and is ignored; did you mean \(nearest)?"
             }
@@ -63,9 +61,14 @@ public enum KnownVariables {
     public static func misspelling(of variable: String, in environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let base = variable.hasSuffix("_FILE") ? String(variable.dropLast(5)) : variable
         let typed = environment.keys.sorted().filter { name in
-            !names.contains(name) && prefixes.contains { name.hasPrefix($0) } && nearest(to: name).map { $0 == base || $0 == variable } == true
+            isUnknown(name) && nearest(to: name).map { $0 == base || $0 == variable } == true
         }
         return typed.isEmpty ? "" : "; \(typed.joined(separator: ", ")) \(typed.count == 1 ? "is" : "are") set: did you mean \(base)?"
+    }
+
+    /// A name with one of Laterbase's prefixes that is not one of its variables.
+    static func isUnknown(_ name: String) -> Bool {
+        !names.contains(name) && prefixes.contains { name.hasPrefix($0) }
     }
 
     /// The known name closest to `name` by edit distance, if within a third of its length

@@ -182,18 +182,18 @@ public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Collects bytes up to a limit; thread-safe so a `@Sendable` output handler can fill it.
-final class OutputCollector: Sendable {
+package final class OutputCollector: Sendable {
     private let data = Mutex(Data())
     private let limit: Int
 
-    init(limit: Int) { self.limit = limit }
+    package init(limit: Int) { self.limit = limit }
 
-    func append(_ bytes: [UInt8]) {
+    package func append(_ bytes: [UInt8]) {
         data.withLock { data in
             let room = max(0, limit - data.count)
             data.append(contentsOf: bytes.prefix(room))
         }
     }
 
-    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+    package var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }

@@ -11,4 +11,9 @@ public enum UTCFormat {
         formatter.dateFormat = pattern
         return formatter
     }
+
+    /// A moment as every message shows it: `2026-11-24 14:34:59 UTC`.
+    public static func message(_ date: Date) -> String { messageFormatter.string(from: date) }
+
+    private static let messageFormatter = formatter("yyyy-MM-dd HH:mm:ss 'UTC'")
 }
