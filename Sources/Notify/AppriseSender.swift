@@ -34,14 +34,10 @@ public struct AppriseSender: Sendable {
         // Apprise logs its reasons to standard output.
         let printed = OutputCollector(limit: 64 * 1024)
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await child.run(onOutput: { printed.append($0) }) }
-                group.addTask {
-                    try await Task.sleep(for: bound)
-                    throw DeliveryError("apprise gave no answer within \(bound.components.seconds) s (a receiver that does not answer?)")
-                }
-                try await group.next()
-                group.cancelAll()
+            try await withDeadline(bound, expired: {
+                DeliveryError("apprise gave no answer within \(bound.components.seconds) s (a receiver that does not answer?)")
+            }) {
+                _ = try await child.run(onOutput: { printed.append($0) })
             }
         } catch let error as ChildProcessError {
             throw DeliveryError("apprise could not deliver: \(Self.reason(printed.text + "\n" + error.stderr))")
