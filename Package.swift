@@ -175,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["LaterbaseCore", "Backups", "Agent", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaterbaseCore", "Backups", "Agent", "Notify", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

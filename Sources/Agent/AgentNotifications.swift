@@ -12,13 +12,18 @@ import Notify
 public struct AgentNotifications: Sendable {
     public let notifier: Notifier?
     public let ping: PingClient?
+    /// `NOTIFY_URLS` as the console shows them: scheme and host only (``MaskedTarget``).
+    public let targets: [String]
+    /// The bounds of the watch and the daily summary's time (nil: the defaults, no summary).
+    public var settings: NotifySettings?
 
     /// Nothing told, nothing pinged (NOTIFY_URLS and PING_URL unset).
     public static let off = AgentNotifications(notifier: nil, ping: nil)
 
-    public init(notifier: Notifier?, ping: PingClient?) {
+    public init(notifier: Notifier?, ping: PingClient?, targets: [String] = []) {
         self.notifier = notifier
         self.ping = ping
+        self.targets = targets
     }
 
     /// From the settings: the notifier keeps its ledger in `BACKUP_DIR/.laterbase/notifications.json`
@@ -37,7 +42,9 @@ public struct AgentNotifications: Sendable {
             notifier = made
         }
         let ping = settings.pingURL.flatMap(PingURL.init).map { PingClient(url: $0, logger: logger) }
-        return AgentNotifications(notifier: notifier, ping: ping)
+        var made = AgentNotifications(notifier: notifier, ping: ping, targets: settings.maskedTargets)
+        made.settings = settings
+        return made
     }
 
     func passStarted() async {
@@ -109,6 +116,25 @@ public struct AgentNotifications: Sendable {
                 title: "Laterbase: \(damaged.count) damaged backup(s)",
                 body: "These backups no longer match their manifests and are not counted by retention: \(damaged.prefix(10).joined(separator: ", "))\(damaged.count > 10 ? ", …" : ""). Check the disk; restore from another backup or the offsite copy.",
                 kind: .warning))
+        }
+    }
+
+    /// Tells each condition that changed: an open one as a problem (or its repeat), a clear one as
+    /// resolved if it was open. An open problem under one of `prefixes` that `conditions` no longer
+    /// lists (its slot dropped, its standby disconnected) is over.
+    func apply(_ conditions: [WatchedCondition], under prefixes: [String] = []) async {
+        guard let notifier else { return }
+        for condition in conditions {
+            if let problem = condition.problem {
+                await notifier.problem(condition.key, problem)
+            } else {
+                await notifier.resolved(condition.key, condition.resolved)
+            }
+        }
+        let listed = Set(conditions.map(\.key))
+        for (key, open) in await notifier.openProblems where !listed.contains(key) && prefixes.contains(where: { key.hasPrefix($0) }) {
+            let what = open.title.replacingOccurrences(of: "Laterbase: ", with: "", options: .anchored)
+            await notifier.resolved(key, Notification(title: "Laterbase: over: \(what)", body: "This no longer applies: what it was about is gone.", kind: .success))
         }
     }
 

@@ -24,11 +24,17 @@ extension AgentRuntime {
     /// slot as the primary reports it is asked for only when the receiver is down.
     public func healthWithUndoWindow(now: Date = Date()) async throws -> BackupHealth.Verdict {
         let dumps = try health(now: now)
-        guard archive.enabled || UndoWindowSnapshot.exists(archiveLayout) else { return dumps }
+        guard let undo = await undoWindowHealth(now: now) else { return dumps }
+        return BackupHealth.combine(dumps, undo)
+    }
+
+    /// The undo window's own verdict; nil when it is off and nothing of it is on disk.
+    public func undoWindowHealth(now: Date = Date()) async -> BackupHealth.Verdict? {
+        guard archive.enabled || UndoWindowSnapshot.exists(archiveLayout) else { return nil }
         let snapshot = UndoWindowSnapshot(layout: archiveLayout, now: now)
         let streaming = snapshot.receiver?.isStreaming(now: now) ?? false
         let slot = streaming ? nil : await UndoWindowSnapshot.slotReport(primary: settings.primary, slot: archive.slot)
-        return BackupHealth.combine(dumps, ArchiveHealth.evaluate(window: snapshot.window, receiver: snapshot.receiver, slot: slot, now: now))
+        return ArchiveHealth.evaluate(window: snapshot.window, receiver: snapshot.receiver, slot: slot, now: now)
     }
 
     /// The lines `list` prints under the dumps, nil when there is no archive.

@@ -2,6 +2,7 @@ import Backups
 import Foundation
 import LaterbaseCore
 import Logging
+import Notify
 import Restore
 import UndoWindow
 
@@ -50,18 +51,32 @@ public struct AgentRuntime: Sendable {
     }
 
     /// The long-running supervisor of `backup-agent run`: passes on `BACKUP_SCHEDULE`, and
-    /// ``verifyAll()`` on `VERIFY_SCHEDULE`.
-    /// Each pass and each verification is told to `notifications` (``AgentNotifications``).
+    /// ``verifyAll()`` on `VERIFY_SCHEDULE`. Each pass and each verification is told to
+    /// `notifications` (``AgentNotifications``); with `NOTIFY_URLS` also the watch every five
+    /// minutes (``watch(telling:now:)``) and the daily summary at `NOTIFY_DAILY_SUMMARY`.
     public func supervisor(notifications: AgentNotifications = .off) -> BackupSupervisor {
         var supervisor = BackupSupervisor(schedule: schedule, zone: zone, runOnStart: settings.backupOnStart, logger: logger) {
             try await backUp(telling: notifications)
         }
-        supervisor.verification = .init(schedule: verifySchedule) {
+        supervisor.scheduled.append(.init("verification of every backup", schedule: verifySchedule) {
             let outcomes = try await verifyAll()
             await notifications.verified(damaged: outcomes.filter { $0.verdict.damage != nil }.map(\.backup.relativePath))
+        })
+        if let notifier = notifications.notifier {
+            var watch = BackupSupervisor.ScheduledWork("watch", schedule: Self.watchSchedule) { await self.watch(telling: notifications) }
+            watch.logLevel = .debug
+            supervisor.scheduled.append(watch)
+            if let summary = notifications.settings?.dailySummary {
+                supervisor.scheduled.append(.init("daily summary", schedule: summary) {
+                    await notifier.tell(await dailySummary(openProblems: Array(await notifier.openProblems.values)))
+                })
+            }
         }
         return supervisor
     }
+
+    /// Every five minutes.
+    static let watchSchedule = try! CronSchedule("*/5 * * * *")
 
     /// A scheduled pass: ``backUp(only:lockTimeout:)`` with its start, outcome and failures told
     /// to `notifications` (pings to `PING_URL`; notifications when a library fails or works again).
@@ -75,9 +90,12 @@ public struct AgentRuntime: Sendable {
             throw error
         }
         await notifications.passFinished(pass, libraries: knownLibraries)
+        let backups = StoredBackup.all(in: layout)
         if let remote {
-            await notifications.offsite(offsiteBacklog(StoredBackup.all(in: layout), now: Date()), remote: "\(remote.name):\(remote.path)")
+            await notifications.offsite(offsiteBacklog(backups, now: Date()), remote: "\(remote.name):\(remote.path)")
         }
+        // Retention verifies what it would count; what it found damaged is told now, not at the next VERIFY_SCHEDULE.
+        await notifications.verified(damaged: BackupVerifier.damaged(backups, in: VerificationCache.load(layout)).map(\.backup.relativePath))
     }
 
     /// Which of `backups` are overdue for their offsite copy (``BackupHealth/backlog(_:ledger:now:grace:)``

@@ -12,8 +12,9 @@ import ServiceLifecycle
 /// On graceful shutdown (SIGTERM) the sleep or the running pass is cancelled: pg_dump gets
 /// SIGTERM, the partial file is removed, and `run()` returns.
 ///
-/// Beside the passes, ``verification`` (`VERIFY_SCHEDULE`) runs in a loop of its own: a long
-/// verification never delays a pass, and it is cancelled on shutdown the same way.
+/// Beside the passes, each of ``scheduled`` (`VERIFY_SCHEDULE`'s verification, the watch, the
+/// daily summary) runs in a loop of its own: a long verification never delays a pass, and each is
+/// cancelled on shutdown the same way.
 public struct BackupSupervisor: Service {
     public let schedule: CronSchedule
     public let zone: TimeZone
@@ -23,14 +24,19 @@ public struct BackupSupervisor: Service {
     public let pass: @Sendable () async throws -> Void
     /// The wall clock: the real one, or a test's.
     public var clock = WallClock.system
-    /// Scheduled re-reading of every kept backup (`verify --all`), nil for none.
-    public var verification: ScheduledWork?
+    /// Work beside the passes, each on its own schedule.
+    public var scheduled: [ScheduledWork] = []
 
     /// Work run at every firing of its own schedule (never at start).
     public struct ScheduledWork: Sendable {
+        /// What the log calls it: "the verification of every backup".
+        public let name: String
         public let schedule: CronSchedule
+        /// The level of its "next … scheduled" line: the watch, every few minutes, logs at debug.
+        public var logLevel: Logger.Level = .info
         public let work: @Sendable () async throws -> Void
-        public init(schedule: CronSchedule, work: @escaping @Sendable () async throws -> Void) {
+        public init(_ name: String, schedule: CronSchedule, work: @escaping @Sendable () async throws -> Void) {
+            self.name = name
             self.schedule = schedule
             self.work = work
         }
@@ -50,7 +56,7 @@ public struct BackupSupervisor: Service {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await loop() }
-                    if let verification { group.addTask { try await verifyLoop(verification) } }
+                    for work in scheduled { group.addTask { try await scheduledLoop(work) } }
                     try await group.next()
                     group.cancelAll()
                 }
@@ -84,18 +90,18 @@ public struct BackupSupervisor: Service {
 }
 
 extension BackupSupervisor {
-    /// Runs `verification` at every firing of its schedule until cancelled; a failure is logged.
-    func verifyLoop(_ verification: ScheduledWork) async throws {
+    /// Runs `work` at every firing of its schedule until cancelled; a failure is logged.
+    func scheduledLoop(_ work: ScheduledWork) async throws {
         while true {
-            guard let next = verification.schedule.next(after: clock.now(), in: zone) else { return }
-            logger.info("next verification of every backup scheduled", metadata: ["at": "\(ISO8601DateFormatter().string(from: next))"])
+            guard let next = work.schedule.next(after: clock.now(), in: zone) else { return }
+            logger.log(level: work.logLevel, "next \(work.name) scheduled", metadata: ["at": "\(ISO8601DateFormatter().string(from: next))"])
             try await clock.sleepUntil(next)
             do {
-                try await verification.work()
+                try await work.work()
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                logger.error("the verification of every backup could not run", metadata: [LogKey.error: "\(BackupPass.explain(error))"])
+                logger.error("\(work.name) could not run", metadata: [LogKey.error: "\(BackupPass.explain(error))"])
             }
         }
     }

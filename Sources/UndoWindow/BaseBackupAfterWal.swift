@@ -33,8 +33,8 @@ public enum BaseBackupAfterWal: Equatable, Sendable {
         }
     }
 
-    /// `auto`, `off`, or a size: a whole number with `kB`, `MB`, `GB` or `TB` (powers of 1024, as
-    /// in PostgreSQL's own settings), at least 16MB (one WAL segment). Pure.
+    /// `auto`, `off`, or a size (``ConfigByteSize``: `2GB`, `512MB`, powers of 1024 as in
+    /// PostgreSQL's own settings), at least 16MB (one WAL segment). Pure.
     public init(parsing text: String) throws(ConfigurationError) {
         let value = text.trimmingCharacters(in: .whitespaces)
         switch value.lowercased() {
@@ -42,17 +42,13 @@ public enum BaseBackupAfterWal: Equatable, Sendable {
         case "off": self = .off; return
         default: break
         }
-        let units: [(String, Int64)] = [("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30), ("tb", 1 << 40)]
-        let lower = value.lowercased()
-        guard let (unit, factor) = units.first(where: { lower.hasSuffix($0.0) }),
-              let number = Int64(lower.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), number > 0,
-              number <= Int64.max / factor else {
+        guard let bytes = ConfigByteSize.parseBytes(value), bytes > 0 else {
             throw ConfigurationError(variable: "BASE_BACKUP_AFTER_WAL", problem: "must be auto, off or a size such as 2GB or 512MB, got \"\(text)\"")
         }
-        guard number * factor >= 16 << 20 else {
+        guard bytes >= 16 << 20 else {
             throw ConfigurationError(variable: "BASE_BACKUP_AFTER_WAL", problem: "must be at least 16MB (one WAL segment), got \"\(text)\"")
         }
-        self = .bytes(number * factor)
+        self = .bytes(bytes)
     }
 
     /// The data a base backup holds, uncompressed: the sum of the file sizes in its

@@ -56,11 +56,11 @@ struct VerifyScheduleTests {
         var supervisor = BackupSupervisor(schedule: try CronSchedule("@hourly"), zone: Self.utc, runOnStart: false,
                                           logger: Logger(label: "test")) {}
         supervisor.clock = WallClock(now: { clock.now }, sleepUntil: { try clock.sleep(until: $0) })
-        let verification = BackupSupervisor.ScheduledWork(schedule: try CronSchedule("0 3 * * *")) {
+        let verification = BackupSupervisor.ScheduledWork("verification of every backup", schedule: try CronSchedule("0 3 * * *")) {
             clock.run()
             throw BackupError(.lockHeld, "another backup-agent is writing")
         }
-        await #expect(throws: CancellationError.self) { try await supervisor.verifyLoop(verification) }
+        await #expect(throws: CancellationError.self) { try await supervisor.scheduledLoop(verification) }
         #expect(clock.runs.map { TestClock.text($0, Self.utc) } == ["2026-11-25 03:00 GMT", "2026-11-26 03:00 GMT", "2026-11-27 03:00 GMT"])
     }
 }

@@ -55,16 +55,12 @@ public enum BackupHealth {
             let names = damaged.prefix(3).map(TerminalText.escaped).joined(separator: ", ") + (damaged.count > 3 ? ", …" : "")
             return Verdict(healthy: false, message: "unhealthy: \(damaged.count) damaged backup(s), kept but not counted by retention: \(names); `backup-agent verify --all` names them, restore another backup and delete them")
         }
-        // Only the databases of the last pass count: a library dropped or no longer in
-        // PRIMARY_DBS must not keep the agent unhealthy forever.
-        let current = Set(pass.succeeded)
-        let successes = state.databases.filter { current.contains($0.key) }.compactMapValues(\.lastSuccess)
+        let successes = newestBackups(state)
         guard !successes.isEmpty else {
             return Verdict(healthy: false, message: "unhealthy: no successful backup yet")
         }
-        let stale = successes.filter { now.timeIntervalSince($0.value) > maxAge }.keys.sorted()
-        if let oldest = stale.first, let time = successes[oldest] {
-            return Verdict(healthy: false, message: "unhealthy: the newest backup of \(stale.joined(separator: ", ")) is \(Self.age(now.timeIntervalSince(time))) old (limit \(Self.age(maxAge)))")
+        if let stale = stale(state, now: now, maxAge: maxAge) {
+            return Verdict(healthy: false, message: "unhealthy: \(stale)")
         }
         if let offsite {
             let reason = offsite.lastError.map { ": \($0)" } ?? " (no upload attempted yet)"
@@ -72,6 +68,22 @@ public enum BackupHealth {
         }
         let newest = successes.values.max()!
         return Verdict(healthy: true, message: "healthy: \(successes.count) database(s) backed up, newest \(Self.age(now.timeIntervalSince(newest))) ago")
+    }
+
+    /// When each library of the last pass was last backed up. Only the databases of the last pass
+    /// count: a library dropped or no longer in PRIMARY_DBS must not keep the agent unhealthy forever.
+    public static func newestBackups(_ state: AgentState) -> [String: Date] {
+        let current = Set(state.lastPass?.succeeded ?? [])
+        return state.databases.filter { current.contains($0.key) }.compactMapValues(\.lastSuccess)
+    }
+
+    /// "the newest backup of A, B is 3h05m old (limit 2h10m)", naming the libraries of the last
+    /// pass whose newest backup is older than `maxAge`; nil when none is.
+    public static func stale(_ state: AgentState, now: Date, maxAge: TimeInterval) -> String? {
+        let successes = newestBackups(state)
+        let stale = successes.filter { now.timeIntervalSince($0.value) > maxAge }.keys.sorted()
+        guard let oldest = stale.min(by: { successes[$0]! < successes[$1]! }), let time = successes[oldest] else { return nil }
+        return "the newest backup of \(stale.joined(separator: ", ")) is \(age(now.timeIntervalSince(time))) old (limit \(age(maxAge)))"
     }
 
     /// The dumps' verdict followed by the undo window's: healthy when both are, one line.
@@ -90,7 +102,7 @@ public enum BackupHealth {
     }
 
     /// `3h05m`, `12m`, `40s`.
-    static func age(_ seconds: TimeInterval) -> String {
+    public static func age(_ seconds: TimeInterval) -> String {
         let total = Int(max(0, seconds))
         if total >= 3600 { return String(format: "%dh%02dm", total / 3600, (total % 3600) / 60) }
         if total >= 60 { return "\(total / 60)m" }
