@@ -107,6 +107,7 @@ let package = Package(
                 "UndoWindow",
                 "Restore",
                 "Agent",
+                "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -186,7 +187,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "Console", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["LaterbaseCore", "Standby", "Backups", "UndoWindow", "Restore", "Agent", "Notify", "Console", "LaterbaseTestSupport", .product(name: "Logging", package: "swift-log"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             exclude: ["Browser"],
             swiftSettings: swiftSettings

@@ -10,25 +10,29 @@ import ServiceLifecycle
 /// every route behind ``ConsoleAuthMiddleware``. The restore jobs are a service of the
 /// application: its graceful shutdown cancels a running restore and waits until the restore's
 /// new database is dropped again.
+/// `notifications` feeds the Notifications page and `/metrics`, and is told when a console
+/// restore finishes (``AgentNotifications/off``: the page says notifications are off).
 /// - Throws: ``ConsoleTemplatesError`` when the templates do not load, ``ConsoleStartError``
 ///   without a password (``ConsoleSettings`` refuses that for `CONSOLE=on`).
-package func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger) async throws -> some ApplicationProtocol {
-    try await buildConsoleApplication(settings: settings, runtime: runtime, logger: logger, jobs: { _ in })
+package func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger,
+                                     notifications: AgentNotifications = .off) async throws -> some ApplicationProtocol {
+    try await buildConsoleApplication(settings: settings, runtime: runtime, logger: logger, notifications: notifications, jobs: { _ in })
 }
 
 /// The same, handing the restore jobs to `jobs` (``ConsoleService`` cancels a running restore the
 /// moment graceful shutdown starts, beside the server's own shutdown).
-func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger,
+func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger, notifications: AgentNotifications,
                              jobs handOver: (ConsoleRestoreJobs) -> Void) async throws -> some ApplicationProtocol {
     guard let password = settings.password else { throw ConsoleStartError("the console has no password (CONSOLE_PASSWORD)") }
     let templates = try await ConsoleTemplates.load()
     let sessions = ConsoleSessions(password: password, throttle: LoginThrottle(logger: logger))
     let metrics = ConsoleMetrics()
-    let jobs = ConsoleRestoreJobs(runtime: runtime, logger: logger) { metrics.restoreFinished($0) }
+    let jobs = ConsoleRestoreJobs(runtime: runtime, logger: logger, notifier: notifications.notifier) { metrics.restoreFinished($0) }
     handOver(jobs)
     let router = Router(context: ConsoleContext.self)
     router.add(middleware: ConsoleAuthMiddleware(sessions: sessions))
-    ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, metrics: metrics, templates: templates, logger: logger).register(on: router)
+    ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, metrics: metrics, notifications: notifications, templates: templates,
+                  logger: logger).register(on: router)
     let address = settings.address
     let port = settings.port
     let connections = ConsoleLimits.connections(softLimit: FileDescriptorLimit.current()?.soft)

@@ -1,17 +1,30 @@
+import Agent
 import Backups
 import CoreMetrics
 import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 import UndoWindow
 
 /// `/metrics`: the agent's state in Prometheus text format, through swift-metrics with a
 /// swift-prometheus factory of the console's own (not the process-wide MetricsSystem, so
 /// nothing else in the process adds series). Gauges are set from disk and from the primary at
-/// each scrape; restore outcomes are counted as they happen.
+/// each scrape; restore outcomes are counted as they happen; notification deliveries are the
+/// notifier's own counts, carried over at each scrape.
 final class ConsoleMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    /// The notifier's counts at the last scrape: the counters grow by what was delivered since.
+    private let notificationsCounted = Mutex<(sent: Int, failed: Int)>((0, 0))
+
+    /// What the notifier reports at a scrape (with `NOTIFY_URLS` set).
+    struct NotificationState: Sendable {
+        /// Delivered and given up on since the agent started.
+        let sent: Int
+        let failed: Int
+        let openProblems: Int
+    }
 
     init() { factory = PrometheusMetricsFactory(registry: registry) }
 
@@ -24,9 +37,22 @@ final class ConsoleMetrics: Sendable {
         Counter(label: "laterbase_console_restores_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
+    /// Brings `laterbase_notifications_total{outcome}` up to the notifier's counts.
+    private func countNotifications(_ state: NotificationState) {
+        notificationsCounted.withLock { counted in
+            for (outcome, total, before) in [("sent", state.sent, counted.sent), ("failed", state.failed, counted.failed)] {
+                // Made at 0 on the first scrape, so both series are there from the start.
+                Counter(label: "laterbase_notifications_total", dimensions: [("outcome", outcome)], factory: factory)
+                    .increment(by: max(0, total - before))
+            }
+            counted = (max(counted.sent, state.sent), max(counted.failed, state.failed))
+        }
+    }
+
     /// Sets every gauge from the state now and returns the exposition text.
+    /// - Parameter notifications: nil with notifications off (then no notification series).
     func render(libraries: [LibraryStatus], healthy: Bool, offsiteBacklog: Int?, replication: Result<ReplicationStatus, ConsoleProblem>,
-                undoWindow: UndoWindow?, restoreRunning: Bool, now: Date) -> String {
+                undoWindow: UndoWindow?, restoreRunning: Bool, notifications: NotificationState? = nil, now: Date) -> String {
         for library in libraries {
             let labels = [("database", library.database)]
             if let newest = library.newest {
@@ -60,6 +86,10 @@ final class ConsoleMetrics: Sendable {
             gauge("laterbase_undo_window_rpo_seconds", [], now.timeIntervalSince(newest))
         }
         gauge("laterbase_console_restore_running", [], restoreRunning ? 1 : 0)
+        if let notifications {
+            countNotifications(notifications)
+            gauge("laterbase_notifications_open_problems", [], Double(notifications.openProblems))
+        }
         return registry.emitToString()
     }
 }

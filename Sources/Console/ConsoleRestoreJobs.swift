@@ -3,13 +3,15 @@ import Backups
 import Foundation
 import LaterbaseCore
 import Logging
+import Notify
 import Restore
 import Synchronization
 
 /// The console's restore jobs: one at a time, run in the background so closing the page does
 /// not stop it, cancellable (the new database is dropped again, as after any failed restore).
 /// The job is the agent's own restore pipeline (``NewLibrary`` from ``DumpSource``): a NEW
-/// database, UTF8 from template0, never over an existing name.
+/// database, UTF8 from template0, never over an existing name. A job that ends is told once
+/// through the notifier (`NOTIFY_URLS`), which only records it: delivery never holds up the job.
 actor ConsoleRestoreJobs {
     enum Outcome: Sendable, Equatable {
         case running, succeeded, failed(String), cancelled
@@ -35,12 +37,16 @@ actor ConsoleRestoreJobs {
     private var nextID = 1
     private let runtime: AgentRuntime
     private let logger: Logger
+    private let notifier: Notifier?
     private let onFinish: @Sendable (String) -> Void
 
-    /// - Parameter onFinish: told `succeeded`, `failed` or `cancelled` when a job ends (metrics).
-    init(runtime: AgentRuntime, logger: Logger, onFinish: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// - Parameters:
+    ///   - notifier: told when a job ends (nil: notifications off).
+    ///   - onFinish: told `succeeded`, `failed` or `cancelled` when a job ends (metrics).
+    init(runtime: AgentRuntime, logger: Logger, notifier: Notifier? = nil, onFinish: @escaping @Sendable (String) -> Void = { _ in }) {
         self.runtime = runtime
         self.logger = logger
+        self.notifier = notifier
         self.onFinish = onFinish
     }
 
@@ -79,7 +85,10 @@ actor ConsoleRestoreJobs {
             } catch {
                 outcome = Task.isCancelled ? .cancelled : .failed(oneLine(error))
             }
-            self.finish(started.id, outcome)
+            if let finished = self.finish(started.id, outcome), let notifier = self.notifier {
+                // Only recorded: the notifier delivers on a task of its own.
+                await notifier.tell(Self.notification(finished))
+            }
         }
         return started
     }
@@ -97,8 +106,30 @@ actor ConsoleRestoreJobs {
         await task?.value
     }
 
-    private func finish(_ id: Int, _ outcome: Outcome) {
-        guard var finishedJob = job, finishedJob.id == id else { return }
+    /// What a notification says about a job that ended.
+    static func notification(_ job: Job) -> Notify.Notification {
+        let what = "console restore of \(job.backup.file) as \(job.newDatabase)"
+        let server = "\(job.target.host):\(job.target.port)"
+        switch job.outcome {
+        case .succeeded:
+            return Notify.Notification(title: "Laterbase: \(what) finished",
+                                body: "The backup \(job.backup.relativePath) was restored from the console into the new library \(job.newDatabase) on \(server); open it in DaVinci Resolve (Project Libraries → Add Project Library → Connect) under that name.",
+                                kind: .success)
+        case .failed(let reason):
+            return Notify.Notification(title: "Laterbase: \(what) failed",
+                                body: "The restore of \(job.backup.relativePath) into \(job.newDatabase) on \(server), started from the console, failed: \(reason). The half-made library was dropped again; the backups are unchanged.",
+                                kind: .failure)
+        case .cancelled, .running:
+            return Notify.Notification(title: "Laterbase: \(what) cancelled",
+                                body: "The restore of \(job.backup.relativePath) into \(job.newDatabase) on \(server) was cancelled; the half-made library was dropped again.",
+                                kind: .info)
+        }
+    }
+
+    /// Records the job's outcome; the job as it ended, nil when another job has replaced it.
+    @discardableResult
+    private func finish(_ id: Int, _ outcome: Outcome) -> Job? {
+        guard var finishedJob = job, finishedJob.id == id else { return nil }
         finishedJob.fedBytes = progress.bytes.load(ordering: .relaxed)
         finishedJob.finishedAt = Date()
         finishedJob.outcome = outcome
@@ -116,6 +147,7 @@ actor ConsoleRestoreJobs {
             break
         }
         task = nil
+        return finishedJob
     }
 }
 

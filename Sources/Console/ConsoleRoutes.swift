@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import LaterbaseCore
 import Logging
+import Notify
 import Restore
 import UndoWindow
 
@@ -17,6 +18,7 @@ struct ConsoleRoutes: Sendable {
     let sessions: ConsoleSessions
     let jobs: ConsoleRestoreJobs
     let metrics: ConsoleMetrics
+    let notifications: AgentNotifications
     let templates: ConsoleTemplates
     let logger: Logger
 
@@ -32,6 +34,8 @@ struct ConsoleRoutes: Sendable {
         router.get("/jobs") { _, context in await jobPage(context) }
         router.post("/jobs/cancel") { request, context in try await cancelRestore(request, context) }
         router.post("/verify") { request, context in try await verify(request, context) }
+        router.get("/notifications") { _, context in await notificationsPage(context) }
+        router.post("/notifications/test") { request, context in try await testNotification(request, context) }
         router.get("/metrics") { _, _ in await metricsText() }
         router.get("/healthz") { _, _ in await healthz() }
     }
@@ -88,7 +92,7 @@ struct ConsoleRoutes: Sendable {
 
     private func overview(_ context: ConsoleContext) async -> ConsolePage<OverviewPage> {
         let now = Date()
-        async let replication = ReplicationStatus.read(runtime.settings.primary)
+        async let replication = ReplicationStatus.forPage(runtime.settings.primary)
         let health = await verdict()
         let libraries = LibraryStatus.all(runtime: runtime, backups: StoredBackup.all(in: runtime.layout), ledger: offsiteLedger)
         let view = OverviewPage(libraries: libraries, health: health, replication: await replication,
@@ -162,21 +166,56 @@ struct ConsoleRoutes: Sendable {
         } catch {
             outcome = .failure(ConsoleProblem(oneLine(error)))
         }
+        if case .failure(let problem) = outcome, let notifier = notifications.notifier {
+            // Only recorded: delivery runs beside the page.
+            await notifier.tell(Notify.Notification(
+                title: "Laterbase: console verify found \(backup.file) damaged",
+                body: "Verifying \(backup.relativePath) from the console failed: \(problem.description). Restore from another backup or the offsite copy; check the disk.",
+                kind: .warning))
+        }
         return page("Verify", VerifyPage(backup, outcome: outcome), session: context.session)
+    }
+
+    // MARK: notifications
+
+    private func notificationsPage(_ context: ConsoleContext) async -> ConsolePage<NotificationsPage> {
+        let state = await NotificationsPage.read(notifications)
+        return page("Notifications", NotificationsPage(notifications, state: state, zone: zone), session: context.session,
+                    refresh: NotificationsPage.anyPending(state) ? 5 : nil)
+    }
+
+    /// Records a test notification and returns to the page at once; the notifier delivers it
+    /// beside (the page shows it pending, then sent or failed).
+    private func testNotification(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        _ = try await ConsoleForm.read(request, context: context)
+        guard let notifier = notifications.notifier else {
+            throw HTTPError(.conflict, message: "notifications are off (NOTIFY_URLS is not set); nothing to test")
+        }
+        await notifier.tell(Notify.Notification(
+            title: "Laterbase: test notification from the console",
+            body: "Sent from the Laterbase console at \(UTCFormat.message(Date())) to check NOTIFY_URLS. If you read this, notifications reach you.",
+            kind: .info))
+        logger.notice("console: a test notification was queued")
+        return .redirect(to: "/notifications", type: .normal)
     }
 
     // MARK: machine-readable
 
     private func metricsText() async -> Response {
         let now = Date()
-        async let replication = ReplicationStatus.read(runtime.settings.primary)
+        async let replication = ReplicationStatus.forPage(runtime.settings.primary)
         let healthy = (try? await verdict().get().healthy) ?? false
         let backups = StoredBackup.all(in: runtime.layout)
         let ledger = offsiteLedger
         let backlog = ledger.map { ledger in backups.filter { !ledger.isUploaded($0) }.count }
         let window = UndoWindowSnapshot.exists(runtime.archiveLayout) ? UndoWindowSnapshot(layout: runtime.archiveLayout, now: now).window : nil
+        var told: ConsoleMetrics.NotificationState?
+        if let notifier = notifications.notifier {
+            let counts = await notifier.deliveryCounts
+            told = .init(sent: counts.sent, failed: counts.failed, openProblems: await notifier.openProblems.count)
+        }
         let text = metrics.render(libraries: LibraryStatus.all(runtime: runtime, backups: backups, ledger: ledger), healthy: healthy, offsiteBacklog: backlog,
-                                  replication: await replication, undoWindow: window, restoreRunning: await jobs.isRunning, now: now)
+                                  replication: await replication, undoWindow: window, restoreRunning: await jobs.isRunning, notifications: told, now: now)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         headers[.cacheControl] = "no-store"

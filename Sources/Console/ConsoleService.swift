@@ -14,11 +14,14 @@ public struct ConsoleService: Service {
     let settings: ConsoleSettings
     let runtime: AgentRuntime
     let logger: Logger
+    /// What the Notifications page shows and the test button and finished restores tell.
+    let notifications: AgentNotifications
 
-    public init(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger) {
+    public init(settings: ConsoleSettings, runtime: AgentRuntime, logger: Logger, notifications: AgentNotifications = .off) {
         self.settings = settings
         self.runtime = runtime
         self.logger = logger
+        self.notifications = notifications
     }
 
     /// Serves until graceful shutdown. Never throws: a console that cannot start (its templates
@@ -28,7 +31,8 @@ public struct ConsoleService: Service {
         let address = "\(settings.address):\(settings.port)"
         do {
             var jobs: ConsoleRestoreJobs?
-            let app = try await buildConsoleApplication(settings: settings, runtime: runtime, logger: logger, jobs: { jobs = $0 })
+            let app = try await buildConsoleApplication(settings: settings, runtime: runtime, logger: logger, notifications: notifications,
+                                                    jobs: { jobs = $0 })
             // At once, not after the server has drained its requests (the application's own services
             // stop in order): a restore is cancelled and its new database dropped within docker's grace.
             try await withGracefulShutdownHandler {

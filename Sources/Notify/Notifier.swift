@@ -22,6 +22,18 @@ public actor Notifier {
     let retryDelays: [Duration]
     private var ledger: NotificationLedger
     private var worker: Task<Void, Never>?
+    private var counts = DeliveryCounts()
+
+    /// Notifications delivered (`sent`) and given up on (`failed`) since this notifier was made,
+    /// that is since the agent started: `/metrics`' `laterbase_notifications_total`.
+    public struct DeliveryCounts: Sendable, Equatable {
+        public var sent = 0
+        public var failed = 0
+        public init(sent: Int = 0, failed: Int = 0) {
+            self.sent = sent
+            self.failed = failed
+        }
+    }
 
     /// 30 s, 2 min, 10 min: four attempts over about 13 minutes.
     public static let defaultRetryDelays: [Duration] = [.seconds(30), .seconds(120), .seconds(600)]
@@ -76,6 +88,9 @@ public actor Notifier {
 
     public var openProblems: [String: NotificationLedger.OpenProblem] { ledger.open }
     public var recent: [NotificationLedger.Record] { ledger.recent }
+    public var deliveryCounts: DeliveryCounts { counts }
+    /// `NOTIFY_REPEAT`: how often a problem that lasts is told again.
+    public nonisolated var repeatSeconds: Int { Int(repeatInterval) }
 
     /// Starts delivering what a previous run left pending.
     public func resume() { startWorker() }
@@ -114,12 +129,14 @@ public actor Notifier {
             case .success:
                 ledger.recent[index].outcome = .sent
                 ledger.recent[index].error = nil
+                counts.sent += 1
                 logger.info("notification sent", metadata: ["title": "\(record.notification.title)"])
             case .failure(let error):
                 let attempts = ledger.recent[index].attempts
                 ledger.recent[index].error = oneLine(error)
                 if attempts > retryDelays.count {
                     ledger.recent[index].outcome = .failed
+                    counts.failed += 1
                     logger.error("a notification could not be delivered; backups go on", metadata: [
                         "title": "\(record.notification.title)", "attempts": "\(attempts)", LogKey.error: "\(oneLine(error))"])
                 } else {

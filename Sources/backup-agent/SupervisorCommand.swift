@@ -41,7 +41,7 @@ struct SupervisorCommand: AsyncParsableCommand {
                 [.init(service: agent.supervisor(notifications: notifications), successTerminationBehavior: .gracefullyShutdownGroup)]
                 + agent.archiveServices().map { .init(service: $0) }
                 // The console ending (it could not listen) must not stop the backups.
-                + (console.enabled ? [.init(service: ConsoleService(settings: console, runtime: agent, logger: agent.logger),
+                + (console.enabled ? [.init(service: ConsoleService(settings: console, runtime: agent, logger: agent.logger, notifications: notifications),
                                             successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)] : [])
             var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: agent.logger)
             configuration.maximumGracefulShutdownDuration = .seconds(30)

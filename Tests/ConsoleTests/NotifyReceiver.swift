@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import LaterbaseTestSupport
+import Synchronization
+
+/// A real HTTP server on a free loopback port that records what Apprise's `json://` sends it
+/// (the minimal part of NotifyTests' `Receiver`, another test target). `POST /ok…` answers 200,
+/// `/fail500…` 500, and `/hold…` only once ``release()`` was called (then 200): a delivery that
+/// is under way for as long as the test wants, with no clock involved.
+final class NotifyReceiver: Sendable {
+    struct Hit: Sendable {
+        let path: String
+        let body: String
+        /// The `title` of the JSON notification, nil for anything else.
+        var title: String? {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["title"] as? String
+        }
+    }
+
+    let port: Int
+    private let hits = Mutex<[Hit]>([])
+    private let released = Atomic<Bool>(false)
+    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+
+    var received: [Hit] { hits.withLock { $0 } }
+
+    private init(port: Int) { self.port = port }
+
+    static func with<T>(_ body: (NotifyReceiver) async throws -> T) async throws -> T {
+        let receiver = NotifyReceiver(port: try FreePort.find())
+        try await receiver.start()
+        defer {
+            receiver.release()
+            receiver.task.withLock { $0?.cancel() }
+        }
+        return try await body(receiver)
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// Lets every held delivery (and those to come) be answered.
+    func release() { released.store(true, ordering: .sequentiallyConsistent) }
+
+    private func start() async throws {
+        let router = Router()
+        router.post("/**") { [self] request, _ -> HTTPResponse.Status in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let path = request.uri.path
+            hits.withLock { $0.append(Hit(path: path, body: String(buffer: body))) }
+            if path.hasPrefix("/fail500") { return .internalServerError }
+            if path.hasPrefix("/hold") {
+                // Bounded only so that a test that forgets to release cannot hang for ever.
+                _ = await poll(timeout: .seconds(600), every: .milliseconds(50)) { self.released.load(ordering: .sequentiallyConsistent) }
+            }
+            return .ok
+        }
+        let listening = AsyncStream<Void>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                              onServerRunning: { _ in listening.continuation.yield() })
+        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        for await _ in listening.stream { break }
+    }
+
+    /// The titles of the JSON notifications received, in order.
+    var titles: [String] { received.compactMap(\.title) }
+}
