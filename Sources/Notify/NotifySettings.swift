@@ -1,3 +1,4 @@
+import Foundation
 import LaterbaseCore
 
 /// Who is told when something fails (`NOTIFY_URLS`, `NOTIFY_REPEAT`) and the outside monitor
@@ -52,9 +53,25 @@ public struct NotifySettings: Sendable {
         return schedule
     }
 
-    /// The single URLs of ``urls``, as Apprise splits them.
+    /// The single URLs of ``urls``: separated by blanks, or by commas that start a new URL
+    /// (`scheme://`); a comma inside a URL (`mailto://…?to=a@x,b@x`) stays in it.
     public var urlList: [String] {
         guard let text = urls?.reveal() else { return [] }
-        return text.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+        return Self.split(text)
+    }
+
+    static func split(_ text: String) -> [String] {
+        var urls: [String] = []
+        for word in text.split(whereSeparator: \.isWhitespace) {
+            for part in word.split(separator: ",", omittingEmptySubsequences: true) {
+                let startsURL = part.range(of: "^[A-Za-z][A-Za-z0-9+.-]*://", options: .regularExpression) != nil
+                if startsURL || urls.isEmpty {
+                    urls.append(String(part))
+                } else {
+                    urls[urls.count - 1] += "," + part
+                }
+            }
+        }
+        return urls
     }
 }

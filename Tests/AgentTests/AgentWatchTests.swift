@@ -86,6 +86,7 @@ struct AgentWatchTests {
                 return error?.variable == variable && !(error?.description.contains("\n") ?? true)
             }
         }
+        #expect(NotifySettings.split("json://a/x, mailto://h?from=f@x&to=a@x,b@x ntfy://t,json://c") == ["json://a/x", "mailto://h?from=f@x&to=a@x,b@x", "ntfy://t", "json://c"])
         #expect(ConfigByteSize.parseBytes("1048576") == 1_048_576 && ConfigByteSize.parseBytes("2T") == 2 << 40 && ConfigByteSize.parseBytes("3kb") == 3072)
         #expect(ConfigByteSize.parseBytes("99999999999T") == nil && ConfigByteSize.parseBytes("G") == nil)
     }
