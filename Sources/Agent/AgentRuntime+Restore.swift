@@ -7,7 +7,7 @@ import Restore
 extension AgentRuntime {
     /// `restore FILE --as NEWDB`.
     public func restore(_ backup: StoredBackup, as name: String, host: String? = nil, port: Int? = nil) async throws -> RestoredLibrary {
-        try await restoreTarget(host: host, port: port).newLibrary(named: name).restore(from: DumpSource(backup))
+        try await restoreTarget(host: host, port: port).newLibrary(named: name).restore(from: DumpSource(backup, jobs: settings.restoreJobs))
     }
 
     /// `restore --db NAME --at TIME --as NEWDB`.
@@ -15,12 +15,12 @@ extension AgentRuntime {
         try await pointInTimeRestore(host: host, port: port).run(database: database, at: time, as: name)
     }
 
-    /// `verify --restore-test` of one backup already checked: restored into a scratch library
+    /// `verify --restore-test` of one backup: restored into a scratch library
     /// (``RestoreTarget/scratchLibrary()``), its project names read, dropped again. Returns the names.
     public func restoreTest(_ backup: StoredBackup, host: String? = nil, port: Int? = nil) async throws -> [String] {
         let target = restoreTarget(host: host, port: port)
         let library = target.scratchLibrary()
-        try await library.restore(from: DumpSource(backup, skipChecksum: true))
+        try await library.restore(from: DumpSource(backup, jobs: settings.restoreJobs))
         let restored = (try? await target.projects(in: library.workingName)) ?? []
         try await library.drop()
         return restored

@@ -113,7 +113,8 @@ public final class NewLibrary: Sendable {
             } catch {
                 throw RestoreError(.failedAndLeftBehind, "restore of \(source.label) failed (\(reason)) and the new database \"\(name)\" could not be dropped: \(error); drop it by hand")
             }
-            if let taken = error as? RestoreError, taken.code == .databaseExists { throw taken }
+            // A name taken meanwhile, a file that is not what its manifest says: their own line.
+            if let taken = error as? RestoreError, taken.code == .databaseExists || taken.code == .checksumMismatch { throw taken }
             throw RestoreError(.failed, "restore of \(source.label) failed and \"\(name)\" was removed again: \(reason)")
         }
     }

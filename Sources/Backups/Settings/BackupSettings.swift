@@ -1,3 +1,4 @@
+import Foundation
 import LaterbaseCore
 
 /// Configuration of `backup-agent`, read from the environment only.
@@ -32,6 +33,8 @@ public struct BackupSettings: Sendable {
     /// When `BACKUP_HOST` is a standby: the replay lag (seconds) above which a pass reads from the
     /// primary instead (`BACKUP_MAX_STANDBY_LAG`, default 5 minutes).
     public var maxStandbyLagSeconds: Int
+    /// Sessions a dump restore uses at once (`RESTORE_JOBS`, default the CPU count, at most 8).
+    public var restoreJobs: Int
     public var log: LogSettings
 
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
@@ -66,6 +69,7 @@ public struct BackupSettings: Sendable {
             throw ConfigurationError(variable: "BACKUP_LOCK_WAIT", problem: "must be at least 1 second, such as 30s or 10m")
         }
         maxStandbyLagSeconds = try env.duration("BACKUP_MAX_STANDBY_LAG", default: 300)
+        restoreJobs = try env.integer("RESTORE_JOBS", default: min(8, ProcessInfo.processInfo.activeProcessorCount), range: 1...16)
         log = try LogSettings(environment: env)
     }
 }

@@ -115,24 +115,31 @@ public struct ChildProcess: Sendable {
     }
 
     /// Streams stdout to `onOutput` and drains stderr at the same time (and feeds stdin when
-    /// `feed` is given); returns the tail of stderr.
+    /// `feed` is given); returns the tail of stderr. Once the child has closed both its outputs
+    /// (it ended: psql stopped at an error), a feed still waiting for its input is cancelled,
+    /// so the exit is told at once rather than when the feeder next has something to write.
     private static func drain(
         _ standardOutput: SubprocessOutputSequence, _ standardError: SubprocessOutputSequence, limit: Int,
         onOutput: @escaping @Sendable ([UInt8]) async throws -> Void, onStderrLine: (@Sendable (String) -> Void)?,
         feed: (@Sendable () async throws -> Void)?
     ) async throws -> String {
-        try await withThrowingTaskGroup(of: String.self) { group in
+        enum Part: Sendable { case fed, output, stderr(String) }
+        return try await withThrowingTaskGroup(of: Part.self) { group in
             if let feed {
                 group.addTask {
-                    try await feed()
-                    return ""
+                    do {
+                        try await feed()
+                    } catch where Task.isCancelled {
+                        // Cancelled below (the child ended) or with the caller: the exit status tells.
+                    }
+                    return .fed
                 }
             }
             group.addTask {
                 for try await chunk in standardOutput {
                     try await onOutput(chunk.withUnsafeBytes { Array($0) })
                 }
-                return ""
+                return .output
             }
             group.addTask {
                 var tail = ""
@@ -141,10 +148,18 @@ public struct ChildProcess: Sendable {
                     tail += line + "\n"
                     if tail.utf8.count > limit { tail = String(tail.suffix(limit / 2)) }
                 }
-                return tail
+                return .stderr(tail)
             }
             var stderr = ""
-            for try await part in group { stderr += part }
+            var closed = 0
+            for try await part in group {
+                switch part {
+                case .fed: continue
+                case .output: closed += 1
+                case .stderr(let tail): stderr = tail; closed += 1
+                }
+                if closed == 2 { group.cancelAll() }
+            }
             return stderr
         }
     }
