@@ -7,7 +7,7 @@ import Restore
 extension AgentRuntime {
     /// `restore FILE --as NEWDB`.
     public func restore(_ backup: StoredBackup, as name: String, host: String? = nil, port: Int? = nil) async throws -> RestoredLibrary {
-        try await restoreTarget(host: host, port: port).newLibrary(named: name).restore(from: DumpSource(backup, jobs: settings.restoreJobs))
+        try await restoreTarget(host: host, port: port).newLibrary(named: name).restore(from: DumpSource(backup))
     }
 
     /// `restore --db NAME --at TIME --as NEWDB`.
@@ -20,7 +20,7 @@ extension AgentRuntime {
     public func restoreTest(_ backup: StoredBackup, host: String? = nil, port: Int? = nil) async throws -> [String] {
         let target = restoreTarget(host: host, port: port)
         let library = target.scratchLibrary()
-        try await library.restore(from: DumpSource(backup, jobs: settings.restoreJobs))
+        try await library.restore(from: DumpSource(backup))
         let restored = (try? await target.projects(in: library.workingName)) ?? []
         try await library.drop()
         return restored

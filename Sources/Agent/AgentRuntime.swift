@@ -127,7 +127,7 @@ public struct AgentRuntime: Sendable {
         var server = settings.primary.connection()
         if let host { server.host = host }
         if let port { server.port = port }
-        return RestoreTarget(server: server, logger: logger)
+        return RestoreTarget(server: server, logger: logger, jobs: settings.restoreJobs)
     }
 
     /// What `prune` would do now, without doing it (it may verify backups not verified yet).

@@ -78,7 +78,7 @@ actor ConsoleRestoreJobs {
         task = Task {
             let outcome: Outcome
             do {
-                try await library.restore(from: DumpSource(backup, jobs: runtime.settings.restoreJobs) { counter.bytes.store($0, ordering: .relaxed) })
+                try await library.restore(from: DumpSource(backup) { counter.bytes.store($0, ordering: .relaxed) })
                 outcome = .succeeded
             } catch is CancellationError {
                 outcome = .cancelled

@@ -5,7 +5,7 @@ import LaterbaseCore
 /// A dump file as a restore's source (`restore FILE`, `verify --restore-test`, the console),
 /// read once: decoded into PostgreSQL while its SHA-256 is computed, and checked against its
 /// manifest after the last byte, before anything is committed under the name asked for.
-/// - One session (`RESTORE_JOBS=1`): psql between `BEGIN` and a `COMMIT` sent only after the
+/// - One session (`RESTORE_JOBS=1`, ``RestoreTarget/jobs``): psql between `BEGIN` and a `COMMIT` sent only after the
 ///   checksum matched: a feed cut short (the agent killed) or a mismatch commits nothing.
 /// - Several (the default): ``ParallelFeed``, as `pg_restore -j` does; the checksum is known when
 ///   the last COPY block is fed, before the index builds, and a mismatch stops every session.
@@ -13,15 +13,12 @@ import LaterbaseCore
 /// (``NewLibrary/fill(from:_:)``) and the error is the checksum's one line.
 public struct DumpSource: RestoreSource {
     public let backup: StoredBackup
-    /// Psql sessions that restore at once (`RESTORE_JOBS`).
-    public var jobs = 1
     /// Called with the bytes of SQL fed to psql so far, after each chunk (the console's progress
     /// bar; the total is the manifest's `rawBytes`).
     public var progress: (@Sendable (Int64) -> Void)?
 
-    public init(_ backup: StoredBackup, jobs: Int = 1, progress: (@Sendable (Int64) -> Void)? = nil) {
+    public init(_ backup: StoredBackup, progress: (@Sendable (Int64) -> Void)? = nil) {
         self.backup = backup
-        self.jobs = jobs
         self.progress = progress
     }
 
@@ -45,7 +42,7 @@ public struct DumpSource: RestoreSource {
 
     public func write(into library: NewLibrary) async throws {
         try await library.fill(from: self) {
-            if jobs > 1 {
+            if library.target.jobs > 1 {
                 try await parallel(into: library)
             } else {
                 try await single(into: library)
@@ -69,7 +66,7 @@ public struct DumpSource: RestoreSource {
     }
 
     private func parallel(into library: NewLibrary) async throws {
-        let feed = ParallelFeed(library: library, jobs: jobs)
+        let feed = ParallelFeed(library: library)
         do {
             var fed: Int64 = 0
             let result = try await GzipReader.read(backup.path) { chunk in

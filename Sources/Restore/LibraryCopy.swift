@@ -5,11 +5,16 @@ import UndoWindow
 
 /// The copy step of `restore --at`: `pg_dump` of one library on the scratch server into a new
 /// ``NewLibrary`` (``PointInTimeSource`` makes it while it replays), with its guarantees
-/// (``NewLibrary/fill(from:_:)``): `psql --single-transaction`, and the new database dropped again
-/// when anything fails.
+/// (``NewLibrary/fill(from:_:)``): the new database dropped again when anything fails.
 ///
-/// The dump does not pass through the agent: pg_dump writes into a FIFO in the scratch folder
-/// and psql reads it (`-f FIFO`); the kernel moves the bytes. The agent watches both ends:
+/// With several sessions (``RestoreTarget/jobs``, `RESTORE_JOBS`) pg_dump writes to the agent,
+/// which feeds ``ParallelFeed`` as a dump file's restore does: data of several tables and every
+/// index build at once. A session that fails stops pg_dump and is told; pg_dump failing on its
+/// own is told (or why the scratch server is gone), and every session is stopped.
+///
+/// With one (`RESTORE_JOBS=1`), the dump does not pass through the agent: pg_dump writes into a
+/// FIFO in the scratch folder and `psql --single-transaction` reads it (`-f FIFO`); the kernel
+/// moves the bytes. The agent watches both ends:
 /// - psql fails (an SQL error, or it cannot connect) → pg_dump is stopped (it may wait for the
 ///   FIFO's reader) and psql's reason is told;
 /// - pg_dump fails because psql stopped reading (SIGPIPE, "Broken pipe") → psql's reason is told;
@@ -27,6 +32,12 @@ struct LibraryCopy: Sendable {
     /// `dumped` runs once pg_dump has written everything (psql may still be building indexes).
     /// `library` is made first unless it exists already (``NewLibrary/create(connectable:cancellable:)``).
     func run(into library: NewLibrary, from source: some RestoreSource, dumped: @escaping @Sendable () async -> Void) async throws {
+        if library.target.jobs > 1 {
+            try await library.fill(from: source) {
+                try await parallelCopy(into: library, dumped: dumped)
+            }
+            return
+        }
         unlink(fifo)
         guard mkfifo(fifo, 0o600) == 0 else {
             throw ArchiveError(.scratch, "cannot make the FIFO \(fifo) for the copy: \(String(cString: strerror(errno)))")
@@ -34,6 +45,35 @@ struct LibraryCopy: Sendable {
         defer { unlink(fifo) }
         try await library.fill(from: source) {
             try await copy(into: library, dumped: dumped)
+        }
+    }
+
+    /// pg_dump → the agent → ``ParallelFeed``.
+    private func parallelCopy(into library: NewLibrary, dumped: @escaping @Sendable () async -> Void) async throws {
+        let feed = ParallelFeed(library: library)
+        do {
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await dump.run(onOutput: { try await feed.consume($0) }) }
+                    // A session that failed stops pg_dump at once, whether or not it writes on.
+                    group.addTask {
+                        for await _ in feed.failures {
+                            throw await feed.firstFailure() ?? CancellationError()
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } catch let error as ChildProcessError where error.tool == dump.toolName {
+                // pg_dump's own failure (a session's is thrown by `consume`, as it is).
+                if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }
+                throw error
+            }
+            await dumped()
+            try await feed.finish()
+        } catch {
+            await feed.abort()
+            throw error
         }
     }
 

@@ -3,8 +3,8 @@ import LaterbaseCore
 import Logging
 import Synchronization
 
-/// Runs the plain SQL of a `pg_dump` (streamed in by its reader) into a new library over
-/// `jobs` psql sessions, as `pg_restore -j` does for its own format:
+/// Runs the plain SQL of a `pg_dump` (a dump file's reader, or `restore --at`'s pg_dump of the
+/// scratch server) into a new library over `jobs` psql sessions (``RestoreTarget/jobs``), as `pg_restore -j` does for its own format:
 /// 1. the preamble and the pre-data section (tables, sequences, functions, views) on one session;
 /// 2. the COPY blocks of the data section, each whole block on one of `jobs` sessions (the one
 ///    given the fewest bytes so far), each fed through a ``ByteChannel`` so the decoder runs on
@@ -17,7 +17,7 @@ import Synchronization
 /// is a NEW database under a working name (``NewLibrary``), dropped when anything fails, so a
 /// failure anywhere stops every session (``abort()``) and the caller drops it.
 /// Memory: the channels hold at most `jobs` × ``channelLimit``; post-data is text, held until step 3.
-final class ParallelFeed {
+actor ParallelFeed {
     let library: NewLibrary
     let jobs: Int
     /// What each session holds queued at most.
@@ -32,12 +32,24 @@ final class ParallelFeed {
     private var builds: [(table: String?, text: [UInt8])] = []
     private var rest: [UInt8] = []
     private var started: [Worker] = []
+    /// One element each time a session fails: a reader that waits for nothing else (`restore
+    /// --at`'s pg_dump, which may be slow to write more) stops at once (``firstFailure()``).
+    nonisolated let failures: AsyncStream<Void>
+    private let failed: AsyncStream<Void>.Continuation
 
     private enum Stage { case pre, data, post }
 
-    init(library: NewLibrary, jobs: Int) {
+    init(library: NewLibrary) {
         self.library = library
-        self.jobs = max(1, jobs)
+        self.jobs = library.target.jobs
+        (failures, failed) = AsyncStream<Void>.makeStream()
+    }
+
+    /// The first failed session's error (psql's exit and its last lines), once it has ended.
+    func firstFailure() async -> (any Error)? {
+        guard let worker = started.first(where: \.channel.isFailed) else { return nil }
+        do { try await worker.task.value } catch { return error }
+        return nil
     }
 
     /// The next bytes of the dump.
@@ -132,7 +144,7 @@ final class ParallelFeed {
     }
 
     private func start(limit: Int, setup: [UInt8]) throws -> Worker {
-        let worker = Worker(psql: try library.target.psql(into: library.workingName, singleTransaction: false), setup: setup, limit: limit)
+        let worker = Worker(psql: try library.target.psql(into: library.workingName, singleTransaction: false), setup: setup, limit: limit, failed: failed)
         started.append(worker)
         return worker
     }
@@ -158,7 +170,7 @@ final class ParallelFeed {
         /// Bytes given to this session so far.
         var assigned: Int64 { fed.load(ordering: .relaxed) }
 
-        init(psql: ChildProcess, setup: [UInt8], limit: Int) {
+        init(psql: ChildProcess, setup: [UInt8], limit: Int, failed: AsyncStream<Void>.Continuation) {
             let channel = ByteChannel(limit: limit)
             self.channel = channel
             task = Task {
@@ -169,6 +181,7 @@ final class ParallelFeed {
                     }, onOutput: { _ in })
                 } catch {
                     channel.fail()
+                    failed.yield()
                     throw error
                 }
             }

@@ -15,11 +15,14 @@ public struct RestoreTarget: Sendable {
     public let server: ConnectionParameters
     public let tools: PostgresTools
     public let logger: Logger
+    /// psql sessions a restore fills a library with at once (`RESTORE_JOBS`; ``ParallelFeed``).
+    public let jobs: Int
 
-    public init(server: ConnectionParameters, tools: PostgresTools = PostgresTools(), logger: Logger) {
+    public init(server: ConnectionParameters, tools: PostgresTools = PostgresTools(), logger: Logger, jobs: Int = 1) {
         self.server = server
         self.tools = tools
         self.logger = logger
+        self.jobs = max(1, jobs)
     }
 
     /// The new library `name`, once the name is checked: usable (not empty, at most 63 bytes) and

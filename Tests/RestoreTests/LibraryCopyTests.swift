@@ -13,12 +13,12 @@ import Testing
 struct LibraryCopyTests {
     /// Runs a LibraryCopy whose "pg_dump" is `script` (it gets `--file=FIFO` as `$1`).
     /// `made`: the library made beforehand (as `restore --at` makes it beside the replay).
-    func copy(_ script: String, into database: String, on cluster: PostgresCluster, made: NewLibrary? = nil) async throws -> Bool {
+    func copy(_ script: String, into database: String, on cluster: PostgresCluster, made: NewLibrary? = nil, jobs: Int = 1) async throws -> Bool {
         let folder = NSTemporaryDirectory() + "laterbase-copy-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let library: NewLibrary
-        if let made { library = made } else { library = try await Self.target(cluster).newLibrary(named: database) }
+        if let made { library = made } else { library = try await Self.target(cluster, jobs: jobs).newLibrary(named: database) }
         let dump = ChildProcess("/bin/sh", ["-c", "f=${1#--file=}; " + script, "pg_dump"])
         let dumped = Flag()
         try await LibraryCopy(dump: dump, fifo: folder + "/dump.fifo").run(into: library, from: TestSource(), dumped: { dumped.set() })
@@ -26,8 +26,8 @@ struct LibraryCopyTests {
         return dumped.value
     }
 
-    static func target(_ cluster: PostgresCluster) -> RestoreTarget {
-        RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"))
+    static func target(_ cluster: PostgresCluster, jobs: Int = 1) -> RestoreTarget {
+        RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"), jobs: jobs)
     }
 
     struct TestSource: RestoreSource {
@@ -119,6 +119,53 @@ struct LibraryCopyTests {
             #expect(ContinuousClock.now - started < .seconds(20))
             let left = try await exists("never", cluster)
             #expect(left == false)
+        }
+    }
+
+    /// A plain dump as pg_dump writes it to its standard output (`RESTORE_JOBS` > 1).
+    static let plainDump = #"""
+        SET statement_timeout = 0;
+        --
+        -- Name: t; Type: TABLE; Schema: public; Owner: -
+        --
+        CREATE TABLE public.t (x int);
+        --
+        -- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: -
+        --
+        COPY public.t (x) FROM stdin;
+        1
+        2
+        \.
+        --
+        -- Name: t_x; Type: INDEX; Schema: public; Owner: -
+        --
+        CREATE UNIQUE INDEX t_x ON public.t USING btree (x);
+        """#
+
+    @Test("several sessions: the dump reaches the new database through the agent; a session's failure and the dump's own are told, the database dropped")
+    func parallel() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            let dump = Self.plainDump
+            #expect(try await copy("cat <<'EOF'\n\(dump)\nEOF", into: "parallel", on: cluster, jobs: 2))
+            #expect(try await cluster.query("SELECT string_agg(x::text, ',' ORDER BY x) FROM t", database: "parallel").scalar == "1,2")
+            #expect(try await cluster.query("SELECT count(*) FROM pg_indexes WHERE indexname = 't_x'", database: "parallel").scalar == "1")
+
+            let failing = dump.replacingOccurrences(of: "2\n", with: "two\n")
+            await #expect {
+                _ = try await copy("cat <<'EOF'\n\(failing)\nEOF\nexec sleep 60", into: "refused", on: cluster, jobs: 2)
+            } throws: { error in
+                "\(error)".contains("invalid input syntax") && "\(error)".contains("\"refused\" was removed again") && !"\(error)".contains("\n")
+            }
+            let refusedLeft = try await exists("refused", cluster)
+            #expect(refusedLeft == false)
+
+            await #expect {
+                _ = try await copy("printf 'CREATE TABLE t (x int);\\n'; echo 'pg_dump: error: connection to server lost' >&2; exit 1", into: "cut2", on: cluster, jobs: 2)
+            } throws: { error in
+                "\(error)".contains("connection to server lost") && "\(error)".contains("\"cut2\" was removed again")
+            }
+            let cutLeft = try await exists("cut2", cluster)
+            #expect(cutLeft == false)
         }
     }
 }

@@ -78,9 +78,9 @@ struct ParallelRestoreTests {
     func sameLibrary() async throws {
         try await Self.withBackup { cluster, agent, backup in
             try await agent.restoreWithPsql(backup.file, of: "Resolve", into: "By psql")
-            let target = RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"))
+            let target = RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"), jobs: 3)
             let fed = Mutex<Int64>(0)
-            let restored = try await target.newLibrary(named: "By three").restore(from: DumpSource(backup, jobs: 3) { bytes in fed.withLock { $0 = bytes } })
+            let restored = try await target.newLibrary(named: "By three").restore(from: DumpSource(backup) { bytes in fed.withLock { $0 = bytes } })
             #expect(restored.name == "By three")
             #expect(fed.withLock { $0 } == backup.manifest?.rawBytes)
             #expect(try await Self.schema(cluster, "By three") == (try await Self.schema(cluster, "By psql")))
@@ -118,14 +118,14 @@ struct ParallelRestoreTests {
     @Test("a row PostgreSQL refuses, a damaged byte, a checksum that differs only at the end: no database left, one line")
     func failures() async throws {
         try await Self.withBackup { cluster, agent, backup in
-            let target = RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"))
+            let target = RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"), jobs: 2)
             // A COPY row of the child table with a word where a number belongs.
             let badRow = try await Self.altered(backup, in: agent.backupDirectory) { sql in
                 guard let copy = sql.range(of: "COPY public.child ("), let line = sql[copy.upperBound...].range(of: "\n") else { return sql }
                 return sql.replacingCharacters(in: line.upperBound..<line.upperBound, with: "not-a-number\t1\t\\N\tx\n")
             }
             await #expect {
-                try await target.newLibrary(named: "Bad row").restore(from: DumpSource(badRow, jobs: 2))
+                try await target.newLibrary(named: "Bad row").restore(from: DumpSource(badRow))
             } throws: { error in
                 let text = "\(error)"
                 return (error as? RestoreError)?.code == .failed && text.contains("invalid input syntax") && !text.contains("\n")
@@ -133,7 +133,7 @@ struct ParallelRestoreTests {
             // Whole and valid gzip, but not the file its manifest describes: found after the last byte.
             let differs = try await Self.altered(backup, in: agent.backupDirectory, keepOldChecksum: true) { $0 + "\n-- one more line\n" }
             await #expect {
-                try await target.newLibrary(named: "Differs").restore(from: DumpSource(differs, jobs: 2))
+                try await target.newLibrary(named: "Differs").restore(from: DumpSource(differs))
             } throws: { error in
                 (error as? RestoreError)?.code == .checksumMismatch && "\(error)".contains("does not match its manifest")
             }
@@ -149,7 +149,7 @@ struct ParallelRestoreTests {
             try FileManager.default.removeItem(atPath: backup.path)
             try FileManager.default.moveItem(atPath: damagedPath, toPath: backup.path)
             await #expect {
-                try await target.newLibrary(named: "Damaged").restore(from: DumpSource(backup, jobs: 2))
+                try await target.newLibrary(named: "Damaged").restore(from: DumpSource(backup))
             } throws: { error in
                 !"\(error)".contains("\n")
             }
@@ -162,9 +162,9 @@ struct ParallelRestoreTests {
     func cancelled() async throws {
         try await AgentHarness.withStallingBackup(projects: 4, blobKilobytes: 64) { cluster, agent, stalling in
             let backup = try StoredBackup.find(stalling, in: BackupLayout(root: agent.backupDirectory))
-            let target = RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"))
+            let target = RestoreTarget(server: cluster.parameters(), logger: Logger(label: "test"), jobs: 2)
             let library = try await target.newLibrary(named: "Cancelled")
-            let task = Task { try await library.restore(from: DumpSource(backup, jobs: 2)) }
+            let task = Task { try await library.restore(from: DumpSource(backup)) }
             try #require(await StallingBackup.waitUntilStalled(cluster), "no session reached the backup's last statement")
             task.cancel()
             await #expect(throws: (any Error).self) { try await task.value }
