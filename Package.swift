@@ -142,6 +142,7 @@ let package = Package(
                 "LaterbaseCore",
                 "Backups",
                 "UndoWindow",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],

@@ -19,7 +19,7 @@ struct AgentNotificationsTests {
             try await ResolveFixture.populate(cluster, database: "Demo Library", projects: 2, blobKilobytes: 16)
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("laterbase-told-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            try await Receiver.with { receiver in
+            try await NotifyReceiver.with { receiver in
                 let environment = EnvironmentReader(cluster.agentEnvironment(backupDirectory: folder, [
                     "BACKUP_SCHEDULE": "0 0 1 1 *", "BACKUP_LOCK_WAIT": "5s",
                     "NOTIFY_URLS": "json://127.0.0.1:\(receiver.port)/ok/notify?cto=60&rto=60", "PING_URL": receiver.url("/ok/ping/uuid"),
@@ -69,7 +69,7 @@ struct OffsiteNotificationsTests {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("laterbase-offsite-told-\(UUID().uuidString)").path
             let remote = try RcloneServer()
             defer { try? FileManager.default.removeItem(atPath: folder); remote.remove() }
-            try await Receiver.with { receiver in
+            try await NotifyReceiver.with { receiver in
                 let environment = EnvironmentReader(cluster.agentEnvironment(backupDirectory: folder, [
                     "BACKUP_SCHEDULE": "0 0 1 1 *", "NOTIFY_URLS": "json://127.0.0.1:\(receiver.port)/ok?cto=60&rto=60",
                     "RCLONE_REMOTE_NAME": "offsite", "RCLONE_REMOTE_PATH": "laterbase", "RCLONE_CONFIG": remote.configPath,

@@ -9,7 +9,7 @@ import Testing
 struct AppriseDeliveryTests {
     @Test("a notification reaches a json:// receiver with its title, body and type")
     func delivers() async throws {
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             let url = "json://127.0.0.1:\(receiver.port)/ok?cto=60&rto=60"
             try await AppriseSender(urls: Secret(url)).send(Notification(title: "Laterbase: backup of Demo failed", body: "pg_dump said no", kind: .failure))
             let hits = await receiver.wait(for: 1)
@@ -23,7 +23,7 @@ struct AppriseDeliveryTests {
 
     @Test("a receiver that answers 500 is a one-line error without the URL's secret; one that hangs is given up on")
     func failures() async throws {
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             let failing = try AppriseSender(urls: Secret("json://laterbase:s3cret-token@127.0.0.1:\(receiver.port)/fail500?cto=60&rto=60"))
             let error = await #expect(throws: DeliveryError.self) { try await failing.send(Notification(title: "t", body: "b", kind: .info)) }
             #expect(error?.description.contains("500") == true, "\(error?.description ?? "")")

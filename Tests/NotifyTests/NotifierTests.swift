@@ -25,13 +25,13 @@ struct NotifierTests {
     /// Apprise's own connect and read timeouts are 4 s; beside the other suites on two cores the
     /// receiver can take longer, and a retried delivery then arrives twice: 60 s, and by default
     /// no retries where deliveries are counted.
-    static func notifier(_ receiver: Receiver, ledger: String, clock: Clock, path: String = "/ok", retryDelays: [Duration] = []) throws -> Notifier {
+    static func notifier(_ receiver: NotifyReceiver, ledger: String, clock: Clock, path: String = "/ok", retryDelays: [Duration] = []) throws -> Notifier {
         let sender = try AppriseSender(urls: Secret("json://127.0.0.1:\(receiver.port)\(path)?cto=60&rto=60"))
         return Notifier(ledgerFile: ledger, repeatSeconds: 24 * 3600, logger: Logger(label: "test"), retryDelays: retryDelays,
                         now: { clock.now() }) { try await sender.send($0) }
     }
 
-    static func titles(_ receiver: Receiver) -> [String] {
+    static func titles(_ receiver: NotifyReceiver) -> [String] {
         receiver.received.compactMap { hit in
             (try? JSONSerialization.jsonObject(with: Data(hit.body.utf8)) as? [String: Any])?["title"] as? String
         }
@@ -42,7 +42,7 @@ struct NotifierTests {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let ledger = folder + "/notifications.json"
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             let clock = Clock()
             let failed = Notification(title: "backup of Demo failed", body: "server down", kind: .failure)
             let first = try Self.notifier(receiver, ledger: ledger, clock: clock)
@@ -78,7 +78,7 @@ struct NotifierTests {
     func hangingReceiver() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             let notifier = try Self.notifier(receiver, ledger: folder + "/n.json", clock: Clock(), path: "/hang")
             let started = ContinuousClock.now
             await notifier.problem("backup-pass", Notification(title: "pass failed", body: "x", kind: .failure))
@@ -92,7 +92,7 @@ struct NotifierTests {
     func failingReceiver() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             let notifier = try Self.notifier(receiver, ledger: folder + "/n.json", clock: Clock(), path: "/fail500", retryDelays: [.milliseconds(200)])
             await notifier.problem("backup-pass", Notification(title: "pass failed", body: "x", kind: .failure))
             await notifier.settle()

@@ -10,7 +10,7 @@ struct NotifyCommandTests {
 
     @Test("notify-test: delivered is exit 0; refused is exit 1 with Apprise's reason and no secret; unset is 78")
     func notifyTest() async throws {
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             let sent = try await runProduct("backup-agent", ["notify-test"], environment: Self.base.merging(["NOTIFY_URLS": "json://127.0.0.1:\(receiver.port)/ok?cto=60&rto=60"]) { $1 })
             #expect(sent.status == 0, "\(sent.stderr)")
             #expect(sent.stdout.contains("test notification delivered to 1 target(s)"))

@@ -9,7 +9,7 @@ import Testing
 struct PingTests {
     @Test("start, success and fail (with the reason as the body) reach the monitor in order")
     func order() async throws {
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             let url = try #require(PingURL(Secret(receiver.url("/ok/ping/0b4a-uuid"))))
             let client = PingClient(url: url, logger: Logger(label: "test"))
             #expect(await client.ping(.start))
@@ -23,7 +23,7 @@ struct PingTests {
 
     @Test("a monitor that does not answer costs at most the bound; one that refuses is false")
     func bounded() async throws {
-        try await Receiver.with { receiver in
+        try await NotifyReceiver.with { receiver in
             var hanging = PingClient(url: try #require(PingURL(Secret(receiver.url("/hang/x")))), logger: Logger(label: "test"))
             hanging.timeout = .seconds(2)
             let started = ContinuousClock.now

@@ -20,7 +20,7 @@ struct WatchNotificationsTests {
             try await ResolveFixture.populate(cluster, database: "Demo Library", projects: 2, blobKilobytes: 16)
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("laterbase-watch-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            try await Receiver.with { receiver in
+            try await NotifyReceiver.with { receiver in
                 func environment(_ extra: [String: String]) -> EnvironmentReader {
                     EnvironmentReader(cluster.agentEnvironment(backupDirectory: folder, [
                         "BACKUP_SCHEDULE": "0 0 1 1 *", "HEALTH_MAX_BACKUP_AGE": "1h", "WAL_ARCHIVE": "on", "HEALTH_MAX_SLOT_WAL": "1M",

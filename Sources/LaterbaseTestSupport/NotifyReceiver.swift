@@ -1,32 +1,31 @@
 import Foundation
 import Hummingbird
-import LaterbaseTestSupport
 import Synchronization
 
-/// A real HTTP server on a free loopback port that records what Apprise's `json://` sends it
-/// (the minimal part of NotifyTests' `Receiver`, another test target). `POST /ok…` answers 200,
-/// `/fail500…` 500, and `/hold…` only once ``release()`` was called (then 200): a delivery that
-/// is under way for as long as the test wants, with no clock involved.
-final class NotifyReceiver: Sendable {
-    struct Hit: Sendable {
-        let path: String
-        let body: String
+/// A real HTTP server on a free loopback port that records what it is sent: Apprise's `json://`
+/// notifications and the agent's pings. `POST /ok…` answers 200, `/fail500…` 500, `/hang…` only
+/// after 30 s, and `/hold…` only once ``release()`` was called (then 200): a delivery that is
+/// under way for as long as the test wants, with no clock involved.
+public final class NotifyReceiver: Sendable {
+    public struct Hit: Sendable {
+        public let path: String
+        public let body: String
         /// The `title` of the JSON notification, nil for anything else.
-        var title: String? {
+        public var title: String? {
             (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["title"] as? String
         }
     }
 
-    let port: Int
+    public let port: Int
     private let hits = Mutex<[Hit]>([])
     private let released = Atomic<Bool>(false)
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
 
-    var received: [Hit] { hits.withLock { $0 } }
+    public var received: [Hit] { hits.withLock { $0 } }
 
     private init(port: Int) { self.port = port }
 
-    static func with<T>(_ body: (NotifyReceiver) async throws -> T) async throws -> T {
+    public static func with<T>(_ body: (NotifyReceiver) async throws -> T) async throws -> T {
         let receiver = NotifyReceiver(port: try FreePort.find())
         try await receiver.start()
         defer {
@@ -36,10 +35,10 @@ final class NotifyReceiver: Sendable {
         return try await body(receiver)
     }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     /// Lets every held delivery (and those to come) be answered.
-    func release() { released.store(true, ordering: .sequentiallyConsistent) }
+    public func release() { released.store(true, ordering: .sequentiallyConsistent) }
 
     private func start() async throws {
         let router = Router()
@@ -48,6 +47,7 @@ final class NotifyReceiver: Sendable {
             let path = request.uri.path
             hits.withLock { $0.append(Hit(path: path, body: String(buffer: body))) }
             if path.hasPrefix("/fail500") { return .internalServerError }
+            if path.hasPrefix("/hang") { try await Task.sleep(for: .seconds(30)) }
             if path.hasPrefix("/hold") {
                 // Bounded only so that a test that forgets to release cannot hang for ever.
                 _ = await poll(timeout: .seconds(600), every: .milliseconds(50)) { self.released.load(ordering: .sequentiallyConsistent) }
@@ -62,5 +62,11 @@ final class NotifyReceiver: Sendable {
     }
 
     /// The titles of the JSON notifications received, in order.
-    var titles: [String] { received.compactMap(\.title) }
+    public var titles: [String] { received.compactMap(\.title) }
+
+    /// Waits until `count` hits arrived (or `timeout`), then returns what arrived.
+    public func wait(for count: Int, timeout: Duration = .seconds(20)) async -> [Hit] {
+        _ = await poll(timeout: timeout) { self.received.count >= count }
+        return received
+    }
 }
