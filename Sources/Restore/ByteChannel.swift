@@ -65,6 +65,7 @@ final class ByteChannel: Sendable {
                 if state.failed { return (nil, nil, true) }
                 if state.head < state.chunks.count {
                     let chunk = state.chunks[state.head]
+                    state.chunks[state.head] = []  // not kept until the array is compacted
                     state.head += 1
                     state.bytes -= chunk.count
                     if state.head > 64 {
