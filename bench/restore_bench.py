@@ -41,7 +41,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from backup_bench import as_postgres, free_port  # noqa: E402  (the same throwaway-server helpers)
 LIB = "ResolveBench"
 METHODS = {
     "a": "gunzip | psql -1 (baseline)",
@@ -76,16 +77,6 @@ def pg_bindir(explicit):
     if not found:
         sys.exit("pg_ctl not found; install postgresql or pass --pg-bindir")
     return os.path.dirname(found)
-
-
-def as_postgres(cmd):
-    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] + cmd if os.geteuid() == 0 else cmd
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ident(name):
