@@ -98,6 +98,16 @@ public struct AgentRuntime: Sendable {
         await notifications.verified(damaged: BackupVerifier.damaged(backups, in: VerificationCache.load(layout)).map(\.backup.relativePath))
     }
 
+    /// At `run`'s start: offsite copies to a remote that is not an rclone `crypt` remote are a
+    /// warning, or with `OFFSITE_REQUIRE_ENCRYPTION=on` a configuration error (exit 78).
+    public func checkOffsiteEncryption() async throws(ConfigurationError) {
+        guard let remote, let unencrypted = await remote.unencrypted() else { return }
+        if remote.requireEncryption {
+            throw ConfigurationError(variable: "OFFSITE_REQUIRE_ENCRYPTION", problem: "is on, but \(unencrypted)")
+        }
+        logger.warning("offsite copies are not encrypted", metadata: [LogKey.error: "\(unencrypted)"])
+    }
+
     /// Which of `backups` are overdue for their offsite copy (``BackupHealth/backlog(_:ledger:now:grace:)``
     /// with the healthcheck's allowed age); nil when none are, or offsite copies are off.
     func offsiteBacklog(_ backups: [StoredBackup], now: Date) -> BackupHealth.OffsiteBacklog? {

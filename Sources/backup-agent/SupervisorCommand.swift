@@ -20,6 +20,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             // First: every descriptor the hard limit allows, before the console can take any.
             let openFiles = FileDescriptorLimit.raiseSoftToHard()
             let agent = try AgentContext.load()
+            try await agent.checkOffsiteEncryption()
             let console = try ConsoleSettings(environment: EnvironmentReader())
             let notifySettings = try NotifySettings(environment: EnvironmentReader())
             try await AppriseSender.validate(notifySettings)

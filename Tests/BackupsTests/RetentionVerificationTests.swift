@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import LaterbaseTestSupport
 import Testing
@@ -8,6 +7,11 @@ import Testing
 /// backup goes; hard-linked names of an unchanged library are one file, read once.
 @Suite("retention and verification of damaged backups", .timeLimit(.minutes(5)))
 struct RetentionVerificationTests {
+    /// The file's inode number (hard links share one).
+    static func inode(_ path: String) throws -> UInt64 {
+        try #require((try FileManager.default.attributesOfItem(atPath: path))[.systemFileNumber] as? NSNumber).uint64Value
+    }
+
     /// Keeps every backup of the last day while the test makes them.
     static let keepAll = ["BACKUP_RETENTION_DAYS": "1"]
 
@@ -66,9 +70,8 @@ struct RetentionVerificationTests {
             }
             let files = agent.backups(of: "Resolve")
             try #require(files.count == 3)
-            var first = stat(), last = stat()
-            try #require(stat(agent.path("Resolve", files[0]), &first) == 0 && stat(agent.path("Resolve", files[2]), &last) == 0)
-            try #require(first.st_ino == last.st_ino, "an unchanged library's backups should share one file")
+            let first = try Self.inode(agent.path("Resolve", files[0])), last = try Self.inode(agent.path("Resolve", files[2]))
+            try #require(first == last, "an unchanged library's backups should share one file")
 
             let list = try await agent.run(["list"], Self.keepAll)
             for file in files.dropFirst() {
@@ -105,8 +108,7 @@ struct RetentionVerificationTests {
             // The next pass does not link the damaged file again.
             #expect(try await agent.run(["backup", "--db", "Resolve"], Self.keepAll).status == 0)
             let fresh = try #require(agent.backups(of: "Resolve").last)
-            var made = stat()
-            #expect(stat(agent.path("Resolve", fresh), &made) == 0 && made.st_ino != first.st_ino)
+            #expect(try Self.inode(agent.path("Resolve", fresh)) != first)
             #expect(try await agent.run(["verify", fresh], Self.keepAll).status == 0)
         }
     }

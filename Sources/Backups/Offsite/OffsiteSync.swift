@@ -35,6 +35,20 @@ public struct OffsiteSync: Sendable {
         var outcome = Outcome()
         let stored = StoredBackup.all(in: layout)
         let pending = stored.filter { !ledger.isUploaded($0) && $0.manifest != nil }.sorted { $0.time > $1.time }
+        if remote.requireEncryption, !pending.isEmpty, let unencrypted = await remote.unencrypted() {
+            // Nothing leaves the building in the clear: each pending backup is behind, with the reason.
+            let reason = "OFFSITE_REQUIRE_ENCRYPTION=on and \(unencrypted); nothing is copied"
+            logger.error("offsite copies refused", metadata: [LogKey.error: "\(reason)"])
+            for backup in pending {
+                var entry = ledger.entries[backup.relativePath] ?? UploadLedger.Entry()
+                entry.lastError = reason
+                ledger.entries[backup.relativePath] = entry
+            }
+            try? ledger.save(layout)
+            outcome.failed[pending[0].relativePath] = reason
+            outcome.notAttempted = pending.count - 1
+            return outcome
+        }
         // Oldest first, so a chain of unchanged points copies from files offsite longest.
         var uploaded = stored.filter { ledger.isUploaded($0) && $0.manifest != nil }.sorted { $0.time < $1.time }
         var serverCopies: Bool?  // asked of the remote when first needed

@@ -9,6 +9,8 @@ public struct RcloneRemote: Sendable {
     public let path: String
     public let config: String?
     public let rclone: String
+    /// `OFFSITE_REQUIRE_ENCRYPTION=on`: nothing is copied unless the remote is a `crypt` remote.
+    public let requireEncryption: Bool
 
     public init?(settings: BackupSettings, rclone: String? = nil) {
         guard let name = settings.rcloneRemoteName, let path = settings.rcloneRemotePath else { return nil }
@@ -16,6 +18,25 @@ public struct RcloneRemote: Sendable {
         self.path = path.hasSuffix("/") ? String(path.dropLast()) : path
         self.config = settings.rcloneConfig
         self.rclone = rclone ?? PostgresTools().find("rclone") ?? "/usr/bin/rclone"
+        self.requireEncryption = settings.offsiteRequireEncryption
+    }
+
+    /// The remote's type as its rclone config names it (`crypt`, `webdav`, `s3`, …), from
+    /// `rclone listremotes --long` (which prints no secret); nil when rclone cannot tell.
+    public func type() async -> String? {
+        guard let text = try? await command(["listremotes", "--long"]).output() else { return nil }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0] == name { return parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
+    }
+
+    /// Nil when the copies are encrypted (a `crypt` remote); else one line saying they are not.
+    public func unencrypted() async -> String? {
+        let type = await type()
+        guard type != "crypt" else { return nil }
+        return "offsite copies go to RCLONE_REMOTE_NAME=\(name), \(type.map { "a \($0) remote" } ?? "a remote rclone does not list"), unencrypted; wrap it in an rclone crypt remote (docs/backups.md#encrypted-offsite-copies)"
     }
 
     /// `remote:path/<folder>/<file>`
@@ -58,6 +79,34 @@ public struct RcloneRemote: Sendable {
                            source, destination]).output()
     }
 
+    /// Checks the copy of `localPath` at `folder/file` as an upload does (size, and SHA-256, MD5
+    /// or, on a crypt remote, `rclone cryptcheck`). Throws ``OffsiteError`` when it differs.
+    public func check(folder: String, file: String, localPath: String, sha256: String?) async throws {
+        try await verify(target(folder, file), against: localPath, sha256: sha256)
+    }
+
+    /// A crypt remote keeps no hash of the plain bytes: `rclone cryptcheck` encrypts the local
+    /// file with the remote's nonce and compares that with the checksum the real remote keeps
+    /// of the stored object. A real remote that keeps none (WebDAV, FTP) cannot be asked: the
+    /// copy is then read back and compared (`rclone check --download`), which costs its download.
+    private func cryptcheck(_ destination: String, against localPath: String) async throws {
+        let list = NSTemporaryDirectory() + "laterbase-cryptcheck-\(UUID().uuidString)"
+        try SecureFile.writeAtomically(Data(((localPath as NSString).lastPathComponent + "\n").utf8), to: list, mode: 0o600)
+        defer { unlink(list) }
+        let folders = [(localPath as NSString).deletingLastPathComponent, (destination as NSString).deletingLastPathComponent]
+        do {
+            try await command(["cryptcheck", "--one-way", "--files-from-raw", list] + folders).output()
+        } catch let error as ChildProcessError where error.stderr.contains("does not support any hashes") {
+            do {
+                try await command(["check", "--download", "--one-way", "--files-from-raw", list] + folders).output()
+            } catch let error as ChildProcessError {
+                throw OffsiteError(.hashMismatch, "\(destination) does not match the local file (rclone check --download: \(oneLine(error.stderr)))")
+            }
+        } catch let error as ChildProcessError {
+            throw OffsiteError(.hashMismatch, "\(destination) does not match the local file (rclone cryptcheck: \(oneLine(error.stderr)))")
+        }
+    }
+
     private func verify(_ destination: String, against localPath: String, sha256: String?) async throws {
         let file = (destination as NSString).lastPathComponent
         let listing = try await command(["lsjson", "--hash", "--files-only", "--no-modtime", destination]).output()
@@ -71,7 +120,9 @@ public struct RcloneRemote: Sendable {
             throw OffsiteError(.sizeMismatch, "\(destination) has \(remoteSize) bytes, the local file \(localSize)")
         }
         let hashes = entry["Hashes"] as? [String: String] ?? [:]
-        if let remote = hashes["sha256"], let sha256, remote.lowercased() != sha256 {
+        if hashes.isEmpty, await type() == "crypt" {
+            try await cryptcheck(destination, against: localPath)
+        } else if let remote = hashes["sha256"], let sha256, remote.lowercased() != sha256 {
             throw OffsiteError(.hashMismatch, "\(destination) has SHA-256 \(remote), the local file \(sha256)")
         } else if hashes["sha256"] == nil, let remote = hashes["md5"], !remote.isEmpty {
             let local = try await SecureFile.digest(of: localPath, using: Insecure.MD5.self)

@@ -24,6 +24,8 @@ public struct BackupSettings: Sendable {
     public var rcloneRemoteName: String?
     public var rcloneRemotePath: String?
     public var rcloneConfig: String?
+    /// `OFFSITE_REQUIRE_ENCRYPTION`: copy offsite only to an rclone `crypt` remote.
+    public var offsiteRequireEncryption: Bool
     /// Seconds; nil means "twice the schedule interval plus ten minutes".
     public var healthMaxBackupAge: Int?
     /// Seconds a library's backup waits for a table lock (`BACKUP_LOCK_WAIT`, default 10 minutes):
@@ -59,6 +61,7 @@ public struct BackupSettings: Sendable {
         rcloneRemoteName = env.string("RCLONE_REMOTE_NAME")
         rcloneRemotePath = env.string("RCLONE_REMOTE_PATH")
         rcloneConfig = env.string("RCLONE_CONFIG")
+        offsiteRequireEncryption = try env.bool("OFFSITE_REQUIRE_ENCRYPTION", default: false)
         if (rcloneRemoteName == nil) != (rcloneRemotePath == nil) {
             let missing = rcloneRemoteName == nil ? "RCLONE_REMOTE_NAME" : "RCLONE_REMOTE_PATH"
             throw ConfigurationError(variable: missing, problem: "is not set; offsite copies need both RCLONE_REMOTE_NAME and RCLONE_REMOTE_PATH (or neither)")
