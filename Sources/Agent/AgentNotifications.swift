@@ -12,18 +12,19 @@ import Notify
 public struct AgentNotifications: Sendable {
     public let notifier: Notifier?
     public let ping: PingClient?
-    /// `NOTIFY_URLS` as the console shows them: scheme and host only (``MaskedTarget``).
-    public let targets: [String]
     /// The bounds of the watch and the daily summary's time (nil: the defaults, no summary).
     public var settings: NotifySettings?
+
+    /// `NOTIFY_URLS` as the console shows them: scheme and host only (``MaskedTarget``).
+    public var targets: [String] { settings?.maskedTargets ?? [] }
 
     /// Nothing told, nothing pinged (NOTIFY_URLS and PING_URL unset).
     public static let off = AgentNotifications(notifier: nil, ping: nil)
 
-    public init(notifier: Notifier?, ping: PingClient?, targets: [String] = []) {
+    public init(notifier: Notifier?, ping: PingClient?, settings: NotifySettings? = nil) {
         self.notifier = notifier
         self.ping = ping
-        self.targets = targets
+        self.settings = settings
     }
 
     /// From the settings: the notifier keeps its ledger in `BACKUP_DIR/.laterbase/notifications.json`
@@ -42,9 +43,7 @@ public struct AgentNotifications: Sendable {
             notifier = made
         }
         let ping = settings.pingURL.flatMap(PingURL.init).map { PingClient(url: $0, logger: logger) }
-        var made = AgentNotifications(notifier: notifier, ping: ping, targets: settings.maskedTargets)
-        made.settings = settings
-        return made
+        return AgentNotifications(notifier: notifier, ping: ping, settings: settings)
     }
 
     func passStarted() async {

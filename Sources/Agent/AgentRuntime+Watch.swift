@@ -18,7 +18,7 @@ extension AgentRuntime {
             conditions.append(AgentWatch.undoWindow(undo))
         }
         if let disk = ScratchSpace.free(at: layout.root) {
-            let minimum = bounds?.minFreeBytes ?? AgentWatch.twoPasses(StoredBackup.all(in: layout))
+            let minimum = bounds?.minFreeBytes ?? AgentWatch.twoPasses(StoredBackup.all(in: layout, manifests: false))
             conditions.append(AgentWatch.diskSpace(available: disk.available, capacity: disk.capacity, minimum: minimum, directory: settings.backupDirectory))
         }
         await notifications.apply(conditions)

@@ -66,8 +66,8 @@ public struct DumpSource: RestoreSource {
     }
 
     private func parallel(into library: NewLibrary) async throws {
-        let feed = ParallelFeed(library: library)
-        do {
+        let (backup, progress) = (backup, progress)
+        try await ParallelFeed.fill(library) { feed in
             var fed: Int64 = 0
             let result = try await GzipReader.read(backup.path) { chunk in
                 try await feed.consume(chunk)
@@ -75,10 +75,6 @@ public struct DumpSource: RestoreSource {
                 progress?(fed)
             }
             try Self.check(result, backup)
-            try await feed.finish()
-        } catch {
-            await feed.abort()
-            throw error
         }
     }
 }

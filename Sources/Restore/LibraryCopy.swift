@@ -50,8 +50,7 @@ struct LibraryCopy: Sendable {
 
     /// pg_dump → the agent → ``ParallelFeed``.
     private func parallelCopy(into library: NewLibrary, dumped: @escaping @Sendable () async -> Void) async throws {
-        let feed = ParallelFeed(library: library)
-        do {
+        try await ParallelFeed.fill(library) { feed in
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await dump.run(onOutput: { try await feed.consume($0) }) }
@@ -70,10 +69,6 @@ struct LibraryCopy: Sendable {
                 throw error
             }
             await dumped()
-            try await feed.finish()
-        } catch {
-            await feed.abort()
-            throw error
         }
     }
 

@@ -39,6 +39,19 @@ actor ParallelFeed {
 
     private enum Stage { case pre, data, post }
 
+    /// Fills `library` with what `produce` hands the feed (``consume(_:)``), then runs what is
+    /// left (``finish()``); when anything throws, every session is stopped first (``abort()``).
+    static func fill(_ library: NewLibrary, _ produce: (ParallelFeed) async throws -> Void) async throws {
+        let feed = ParallelFeed(library: library)
+        do {
+            try await produce(feed)
+            try await feed.finish()
+        } catch {
+            await feed.abort()
+            throw error
+        }
+    }
+
     init(library: NewLibrary) {
         self.library = library
         self.jobs = library.target.jobs

@@ -35,7 +35,10 @@ public struct OffsiteSync: Sendable {
         var outcome = Outcome()
         let stored = StoredBackup.all(in: layout)
         let pending = stored.filter { !ledger.isUploaded($0) && $0.manifest != nil }.sorted { $0.time > $1.time }
-        if remote.requireEncryption, !pending.isEmpty, let unencrypted = await remote.unencrypted() {
+        // Asked once per sync: whether copies are checked with cryptcheck, and may be made at all.
+        let type = pending.isEmpty ? nil : await remote.type()
+        let crypt = type == "crypt"
+        if remote.requireEncryption, !pending.isEmpty, let unencrypted = remote.unencrypted(type: type) {
             // Nothing leaves the building in the clear: each pending backup is behind, with the reason.
             let reason = "OFFSITE_REQUIRE_ENCRYPTION=on and \(unencrypted); nothing is copied"
             logger.error("offsite copies refused", metadata: [LogKey.error: "\(reason)"])
@@ -62,9 +65,9 @@ public struct OffsiteSync: Sendable {
                 do {
                     let twin = Self.twin(of: backup, among: uploaded)
                     if twin != nil, serverCopies == nil { serverCopies = await remote.copiesOnServer() }
-                    entry.copiedFrom = try await copy(backup, twin: serverCopies == true ? twin : nil)
+                    entry.copiedFrom = try await copy(backup, twin: serverCopies == true ? twin : nil, crypt: crypt)
                     let manifestPath = BackupLayout.manifestPath(forBackup: backup.path)
-                    try await remote.upload(manifestPath, folder: backup.folder, file: (manifestPath as NSString).lastPathComponent, sha256: nil)
+                    try await remote.upload(manifestPath, folder: backup.folder, file: (manifestPath as NSString).lastPathComponent, sha256: nil, crypt: crypt)
                     entry.uploadedAt = Date()
                     entry.lastError = nil
                     outcome.uploaded.append(backup.relativePath)
@@ -94,18 +97,18 @@ public struct OffsiteSync: Sendable {
 
     /// Copies the backup file: on the remote from `twin` when given (no upload; an upload if that
     /// fails), else an upload. Returns the twin's name when the remote copied it.
-    private func copy(_ backup: StoredBackup, twin: StoredBackup?) async throws -> String? {
+    private func copy(_ backup: StoredBackup, twin: StoredBackup?, crypt: Bool) async throws -> String? {
         if let twin {
             do {
                 try await remote.copyOnRemote(existing: twin.file, folder: backup.folder, file: backup.file,
-                                              localPath: backup.path, sha256: backup.manifest?.sha256)
+                                              localPath: backup.path, sha256: backup.manifest?.sha256, crypt: crypt)
                 return twin.file
             } catch {
                 logger.notice("server-side copy failed; uploading the file instead",
                               metadata: [LogKey.file: "\(backup.relativePath)", LogKey.error: "\(error)"])
             }
         }
-        try await remote.upload(backup.path, folder: backup.folder, file: backup.file, sha256: backup.manifest?.sha256)
+        try await remote.upload(backup.path, folder: backup.folder, file: backup.file, sha256: backup.manifest?.sha256, crypt: crypt)
         return nil
     }
 

@@ -33,8 +33,10 @@ public struct RcloneRemote: Sendable {
     }
 
     /// Nil when the copies are encrypted (a `crypt` remote); else one line saying they are not.
-    public func unencrypted() async -> String? {
-        let type = await type()
+    public func unencrypted() async -> String? { unencrypted(type: await type()) }
+
+    /// The same for a ``type()`` already asked.
+    public func unencrypted(type: String?) -> String? {
         guard type != "crypt" else { return nil }
         return "offsite copies go to RCLONE_REMOTE_NAME=\(name), \(type.map { "a \($0) remote" } ?? "a remote rclone does not list"), unencrypted; wrap it in an rclone crypt remote (docs/backups.md#encrypted-offsite-copies)"
     }
@@ -52,9 +54,10 @@ public struct RcloneRemote: Sendable {
 
     /// Copies one file and checks it arrived: the size always, and SHA-256 or MD5 when the
     /// remote reports one. Throws with rclone's message or the mismatch.
-    public func upload(_ localPath: String, folder: String, file: String, sha256: String?) async throws {
+    /// - Parameter crypt: the remote is a crypt remote (``type()``, asked once per sync).
+    public func upload(_ localPath: String, folder: String, file: String, sha256: String?, crypt: Bool) async throws {
         try await copy(from: localPath, to: target(folder, file))
-        try await verify(target(folder, file), against: localPath, sha256: sha256)
+        try await verify(target(folder, file), against: localPath, sha256: sha256, crypt: crypt)
     }
 
     /// Whether the remote copies a file into another name itself (rclone's server-side `Copy`:
@@ -68,10 +71,10 @@ public struct RcloneRemote: Sendable {
 
     /// Makes `file` on the remote a server-side copy of `existing` in the same folder (an
     /// unchanged library's new point in time: same bytes as `localPath`), then checks it as
-    /// ``upload(_:folder:file:sha256:)`` does. Only for remotes where ``copiesOnServer()``.
-    public func copyOnRemote(existing: String, folder: String, file: String, localPath: String, sha256: String?) async throws {
+    /// ``upload(_:folder:file:sha256:crypt:)`` does. Only for remotes where ``copiesOnServer()``.
+    public func copyOnRemote(existing: String, folder: String, file: String, localPath: String, sha256: String?, crypt: Bool) async throws {
         try await copy(from: target(folder, existing), to: target(folder, file))
-        try await verify(target(folder, file), against: localPath, sha256: sha256)
+        try await verify(target(folder, file), against: localPath, sha256: sha256, crypt: crypt)
     }
 
     private func copy(from source: String, to destination: String) async throws {
@@ -82,7 +85,7 @@ public struct RcloneRemote: Sendable {
     /// Checks the copy of `localPath` at `folder/file` as an upload does (size, and SHA-256, MD5
     /// or, on a crypt remote, `rclone cryptcheck`). Throws ``OffsiteError`` when it differs.
     public func check(folder: String, file: String, localPath: String, sha256: String?) async throws {
-        try await verify(target(folder, file), against: localPath, sha256: sha256)
+        try await verify(target(folder, file), against: localPath, sha256: sha256, crypt: await type() == "crypt")
     }
 
     /// A crypt remote keeps no hash of the plain bytes: `rclone cryptcheck` encrypts the local
@@ -107,7 +110,7 @@ public struct RcloneRemote: Sendable {
         }
     }
 
-    private func verify(_ destination: String, against localPath: String, sha256: String?) async throws {
+    private func verify(_ destination: String, against localPath: String, sha256: String?, crypt: Bool) async throws {
         let file = (destination as NSString).lastPathComponent
         let listing = try await command(["lsjson", "--hash", "--files-only", "--no-modtime", destination]).output()
         guard let entries = try? JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [[String: Any]],
@@ -120,7 +123,7 @@ public struct RcloneRemote: Sendable {
             throw OffsiteError(.sizeMismatch, "\(destination) has \(remoteSize) bytes, the local file \(localSize)")
         }
         let hashes = entry["Hashes"] as? [String: String] ?? [:]
-        if hashes.isEmpty, await type() == "crypt" {
+        if hashes.isEmpty, crypt {
             try await cryptcheck(destination, against: localPath)
         } else if let remote = hashes["sha256"], let sha256, remote.lowercased() != sha256 {
             throw OffsiteError(.hashMismatch, "\(destination) has SHA-256 \(remote), the local file \(sha256)")

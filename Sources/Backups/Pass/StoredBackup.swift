@@ -23,7 +23,9 @@ public struct StoredBackup: Sendable, Equatable {
     /// Every finished backup under `layout.root`, newest first per database, databases by name.
     /// Only regular files named like a backup count (hidden and `.partial` files, and a folder or
     /// link named like a backup, are not backups: ``LibraryEntry``); unreadable manifests count as missing.
-    public static func all(in layout: BackupLayout) -> [StoredBackup] {
+    /// - Parameter manifests: false: none is read (each `manifest` nil, the database the folder's
+    ///   name), for a caller that needs only names, times and sizes every few minutes.
+    public static func all(in layout: BackupLayout, manifests: Bool = true) -> [StoredBackup] {
         let manager = FileManager.default
         var result: [StoredBackup] = []
         for folder in BackupLayout.libraryFolders(in: layout) {
@@ -32,7 +34,7 @@ public struct StoredBackup: Sendable, Equatable {
                 guard let time = BackupLayout.time(ofFileName: file) else { continue }
                 let path = directory + "/" + file
                 guard let identity = FileIdentity.of(path) else { continue }
-                let manifest = manager.contents(atPath: BackupLayout.manifestPath(forBackup: path)).flatMap { try? BackupManifest.decode($0) }
+                let manifest = manifests ? manager.contents(atPath: BackupLayout.manifestPath(forBackup: path)).flatMap { try? BackupManifest.decode($0) } : nil
                 let database = manifest?.database ?? (folder.removingPercentEncoding ?? folder)
                 result.append(StoredBackup(database: database, folder: folder, file: file, path: path, time: time, size: identity.size,
                                            manifest: manifest, identity: identity))
