@@ -45,6 +45,9 @@ public struct AgentRuntime: Sendable {
         let pass = try await BackupPass(settings: settings, lockTimeout: lockTimeout, logger: logger).run(only: database)
         try Task.checkCancellation()
         await afterPass()
+        // The undo window's offsite copy, outside the BACKUP_DIR lock (run also copies it every
+        // few seconds; when that sync is running, this one returns at once).
+        await offsiteArchiveSync?.run()
         // What a restore killed outright (SIGKILL, OOM, a reboot) left on the Resolve server.
         await restoreTarget().removeAbandoned()
         return pass

@@ -13,13 +13,19 @@ public struct ArchiveSettings: Sendable {
     public var baseAfterWal: BaseBackupAfterWal
     /// Base backups younger than this many days are kept, with the WAL they need (`WAL_KEEP_DAYS`).
     public var keepDays: Int
+    /// How far the offsite copy of the undo window may fall behind the local one before health
+    /// turns unhealthy (`OFFSITE_MAX_WAL_LAG`, default 15 minutes, in seconds). The WAL goes
+    /// offsite every tenth of it (at most every minute), the receiver's `.partial` at most every third.
+    public var offsiteMaxWalLag: Int
 
-    public init(enabled: Bool = false, slot: String = "laterbase_wal_slot", baseSchedule: CronSchedule, baseAfterWal: BaseBackupAfterWal = .auto, keepDays: Int = 7) {
+    public init(enabled: Bool = false, slot: String = "laterbase_wal_slot", baseSchedule: CronSchedule, baseAfterWal: BaseBackupAfterWal = .auto, keepDays: Int = 7,
+                offsiteMaxWalLag: Int = 900) {
         self.enabled = enabled
         self.slot = slot
         self.baseSchedule = baseSchedule
         self.baseAfterWal = baseAfterWal
         self.keepDays = keepDays
+        self.offsiteMaxWalLag = offsiteMaxWalLag
     }
 
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
@@ -36,5 +42,9 @@ public struct ArchiveSettings: Sendable {
         }
         baseAfterWal = try BaseBackupAfterWal(parsing: env.string("BASE_BACKUP_AFTER_WAL", default: "auto")!)
         keepDays = try env.integer("WAL_KEEP_DAYS", default: 7, range: 1...36_500)
+        offsiteMaxWalLag = try env.duration("OFFSITE_MAX_WAL_LAG", default: 900)
+        guard offsiteMaxWalLag >= 10 else {
+            throw ConfigurationError(variable: "OFFSITE_MAX_WAL_LAG", problem: "must be at least 10s, got \(offsiteMaxWalLag)s")
+        }
     }
 }

@@ -16,14 +16,19 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "Only backups holding a project whose name contains this (any case; exact names first), with its last-modified time in each.")
     var project: String?
 
+    @Flag(help: "The remote's backups and undo window, read from the rclone remote alone.")
+    var offsite = false
+
     @Option(help: "With --project: the project as it was at this moment, from the WAL archive (e.g. \"2026-11-24 14:34:59\", in TZ).")
     var at: String?
 
     func validate() throws {
         if at != nil && (project == nil || json) { throw ValidationError("--at goes with --project NAME (and not with --json)") }
+        if offsite && (project != nil || at != nil) { throw ValidationError("--offsite lists the remote's backups; it does not go with --project or --at") }
     }
 
     func run() async throws {
+        if offsite { return try await OffsiteListing.print(json: json) }
         if let at, let project { return try await listAt(at, project: project) }
         try await CommandErrors.reporting {
             let agent = try AgentContext.load(logging: false)

@@ -46,7 +46,7 @@ public struct RcloneRemote: Sendable {
         "\(name):\(path.isEmpty ? "" : path + "/")\(folder)/\(file)"
     }
 
-    private func command(_ arguments: [String]) -> ChildProcess {
+    func command(_ arguments: [String]) -> ChildProcess {
         var process = ChildProcess(rclone, (config.map { ["--config", $0] } ?? []) + arguments)
         process.gracePeriod = .seconds(5)
         return process

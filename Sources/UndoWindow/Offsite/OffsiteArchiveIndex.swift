@@ -1,0 +1,100 @@
+import Foundation
+import LaterbaseCore
+
+/// What of the undo window is offsite: every WAL file copied to `remote:path/.wal/` (with the
+/// time pg_receivewal last wrote it and its SHA-256, which a remote's own listing cannot be
+/// trusted to keep) and every base backup copied to `remote:path/.base/<stamp>/`.
+///
+/// Kept in `BACKUP_DIR/.laterbase/offsite-archive.json` as the upload ledger of
+/// ``OffsiteArchiveSync``, and copied to `remote:path/.wal/laterbase-wal.json` after each sync,
+/// where `list --offsite` and `restore --from-offsite` read it: a file is listed only once its
+/// copy was checked, so the index never names a half-copied object.
+public struct OffsiteArchiveIndex: Sendable, Codable, Equatable {
+    public struct Entry: Sendable, Codable, Equatable {
+        public var bytes: Int64
+        /// When pg_receivewal last wrote the local file (its modification time).
+        public var modified: Date
+        public var sha256: String
+        public var uploadedAt: Date
+        public init(bytes: Int64, modified: Date, sha256: String, uploadedAt: Date) {
+            self.bytes = bytes
+            self.modified = modified
+            self.sha256 = sha256
+            self.uploadedAt = uploadedAt
+        }
+    }
+
+    public var formatVersion = 1
+    /// By file name: complete segments, `.history` files, and the receiver's `.partial`s.
+    public var wal: [String: Entry] = [:]
+    /// Base backups whose every file, manifest last, is offsite, with their manifests (so
+    /// offsite retention and `restore --from-offsite` need no local copy of them).
+    public var bases: [String: BaseBackupManifest] = [:]
+    /// The receiver had streamed everything up to this moment and all of it was offsite (nil:
+    /// the newest WAL copy is the end of the offsite window).
+    public var streamedUntil: Date?
+    /// When a `.partial` was last copied (they are copied at most every third of `OFFSITE_MAX_WAL_LAG`).
+    public var partialCopiedAt: Date?
+    /// The last sync's failure, one line (only in the local copy).
+    public var lastError: String?
+    public var lastSync: Date?
+
+    public init() {}
+
+    /// The index's name in `remote:path/.wal/`.
+    public static let remoteName = "laterbase-wal.json"
+    /// The remote folders of the undo window.
+    public static let walFolder = ".wal"
+    public static let baseFolder = ".base"
+
+    public static func path(_ layout: ArchiveLayout) -> String { layout.root + "/.laterbase/offsite-archive.json" }
+
+    public static func load(_ layout: ArchiveLayout) -> OffsiteArchiveIndex {
+        guard let data = FileManager.default.contents(atPath: path(layout)) else { return OffsiteArchiveIndex() }
+        return (try? JSONCoding.decoder.decode(OffsiteArchiveIndex.self, from: data)) ?? OffsiteArchiveIndex()
+    }
+
+    public func save(_ layout: ArchiveLayout) throws {
+        try FileManager.default.createDirectory(atPath: layout.root + "/.laterbase", withIntermediateDirectories: true)
+        try SecureFile.writeAtomically(try JSONCoding.encoder.encode(self), to: Self.path(layout), mode: 0o600)
+    }
+
+    /// The copy for the remote: without the local failure.
+    public func forRemote() throws -> Data {
+        var copy = self
+        copy.lastError = nil
+        return try JSONCoding.encoder.encode(copy)
+    }
+
+    /// The WAL files the index lists, as ``WalFile``s whose path is `folder/<name>` (pure).
+    public func walFiles(segmentSize: UInt64, folder: String) -> [WalFile] {
+        var best: [WalSegment: WalFile] = [:]
+        for (name, entry) in wal {
+            guard let segment = WalSegment(fileName: name, segmentSize: segmentSize) else { continue }
+            let file = WalFile(fileName: name, path: folder + "/" + name, segment: segment, isPartial: WalSegment.isPartial(name),
+                               modified: entry.modified, bytes: entry.bytes)
+            if let known = best[segment], !known.isPartial || file.isPartial { continue }
+            best[segment] = file
+        }
+        return best.values.sorted { $0.segment < $1.segment }
+    }
+
+    /// The base backups the index lists, oldest first, as ``StoredBaseBackup``s whose path is `.base/<name>` (pure).
+    public func storedBases() -> [StoredBaseBackup] {
+        bases.map { StoredBaseBackup(name: $0.key, path: Self.baseFolder + "/" + $0.key, manifest: $0.value) }
+            .sorted { $0.manifest.startedAt < $1.manifest.startedAt }
+    }
+
+    /// What the offsite copy can restore (pure).
+    public var window: UndoWindow {
+        let bases = storedBases()
+        return UndoWindow(bases: bases, wal: walFiles(segmentSize: bases.last?.manifest.walSegmentSize ?? 16 * 1024 * 1024, folder: Self.walFolder),
+                          streamedUntil: streamedUntil)
+    }
+
+    /// The newest moment whose WAL is offsite: ``streamedUntil``, else the newest copy's write time.
+    public var newestWal: Date? {
+        let newest = wal.filter { !$0.key.hasSuffix(".history") }.map(\.value.modified).max()
+        return [newest, streamedUntil].compactMap { $0 }.max()
+    }
+}
