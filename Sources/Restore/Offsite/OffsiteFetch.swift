@@ -120,7 +120,7 @@ public struct OffsiteFetch: Sendable {
         for file in wal {
             guard let entry = index.wal[file.fileName] else { continue }
             let path = layout.walDirectory + "/" + file.fileName
-            try await fetch(OffsiteArchiveIndex.walFolder, file.fileName, to: path, size: entry.bytes, sha256: entry.sha256)
+            try await fetch(OffsiteArchiveIndex.walFolder, index.object(file.fileName), to: path, size: entry.bytes, sha256: entry.sha256)
             // The write time pg_receivewal gave it: the window and the choice of segments rest on it.
             try FileManager.default.setAttributes([.modificationDate: entry.modified], ofItemAtPath: path)
         }
@@ -170,7 +170,8 @@ public struct OffsiteFetch: Sendable {
     private func requireSpace(_ total: Int64, already paths: [String]) throws {
         let present = paths.compactMap(Self.size(of:)).reduce(0, +)
         let needed = max(0, total - present)
-        try SecureDirectory.create(staging, mode: 0o700)
+        // Traversable (not listable) for the postgres account, as BACKUP_DIR: the scratch server of restore --at lives below.
+        try SecureDirectory.create(staging, mode: 0o711)
         guard let free = ScratchSpace.free(at: staging), needed > free.available else { return }
         throw ArchiveError(.scratch, "fetching from the remote needs \(ByteText.text(needed)) under \(staging), only \(ByteText.text(free.available)) is free; free space in BACKUP_DIR and try again")
     }

@@ -12,13 +12,26 @@ import LaterbaseCore
 public struct OffsiteArchiveIndex: Sendable, Codable, Equatable {
     public struct Entry: Sendable, Codable, Equatable {
         public var bytes: Int64
-        /// When pg_receivewal last wrote the local file (its modification time).
-        public var modified: Date
+        /// When pg_receivewal last wrote the local file (its modification time), to the
+        /// microsecond: stored as seconds since 1970 (ISO 8601 keeps whole seconds, and a
+        /// `.partial` rewritten within the second must not look unchanged).
+        public var modified: Date {
+            get { Date(timeIntervalSince1970: mtime) }
+            set { mtime = newValue.timeIntervalSince1970 }
+        }
+        private var mtime: Double
+        /// The remote object's name when it is not the file's: each copy of a `.partial` is a new
+        /// object (`<name>.<ms>`), so the object the index names is never being overwritten.
+        public var object: String?
         public var sha256: String
         public var uploadedAt: Date
+        /// Whether the file was last written at `date` (to 10 µs: seconds since 1970 in a
+        /// Double do not give back the very same `Date`).
+        public func written(at date: Date) -> Bool { abs(modified.timeIntervalSince(date)) < 0.000_01 }
+
         public init(bytes: Int64, modified: Date, sha256: String, uploadedAt: Date) {
             self.bytes = bytes
-            self.modified = modified
+            self.mtime = modified.timeIntervalSince1970
             self.sha256 = sha256
             self.uploadedAt = uploadedAt
         }
@@ -33,6 +46,9 @@ public struct OffsiteArchiveIndex: Sendable, Codable, Equatable {
     /// The receiver had streamed everything up to this moment and all of it was offsite (nil:
     /// the newest WAL copy is the end of the offsite window).
     public var streamedUntil: Date?
+    /// Remote objects no longer named by the index, deleted once the index without them is
+    /// offsite: paths below `remote:path`, a folder with a trailing `/`.
+    public var pendingDeletes: [String] = []
     /// When a `.partial` was last copied (they are copied at most every third of `OFFSITE_MAX_WAL_LAG`).
     public var partialCopiedAt: Date?
     /// The last sync's failure, one line (only in the local copy).
@@ -65,6 +81,9 @@ public struct OffsiteArchiveIndex: Sendable, Codable, Equatable {
         copy.lastError = nil
         return try JSONCoding.encoder.encode(copy)
     }
+
+    /// The remote object holding WAL file `name`.
+    public func object(_ name: String) -> String { wal[name]?.object ?? name }
 
     /// The WAL files the index lists, as ``WalFile``s whose path is `folder/<name>` (pure).
     public func walFiles(segmentSize: UInt64, folder: String) -> [WalFile] {

@@ -52,10 +52,12 @@ public struct OffsiteArchiveSync: Sendable {
         do {
             let crypt = try await checkedType()
             try await copy(&index, crypt: crypt, now: now, outcome: &outcome)
-            try await retain(&index, now: now, outcome: &outcome)
+            try retain(&index, now: now)
             index.lastError = nil
             index.lastSync = now
             try await remote.write(try index.forRemote(), folder: OffsiteArchiveIndex.walFolder, file: OffsiteArchiveIndex.remoteName, crypt: crypt)
+            try? index.save(layout)
+            await deletePending(&index, outcome: &outcome)
         } catch {
             index.lastError = oneLine(error)
             index.lastSync = now
@@ -107,23 +109,36 @@ public struct OffsiteArchiveSync: Sendable {
             outcome.copied.append(OffsiteArchiveIndex.baseFolder + "/" + base.name)
         }
         // The rolling copy of the segment being written: changed since its last copy, and not too often.
-        if let partial = snapshot.wal.last, partial.isPartial, index.wal[partial.fileName]?.modified != partial.modified,
+        if let partial = snapshot.wal.last, partial.isPartial, index.wal[partial.fileName]?.written(at: partial.modified) != true,
            now.timeIntervalSince(index.partialCopiedAt ?? .distantPast) >= partialInterval {
             try await copyWal(partial.path, name: partial.fileName, into: &index, crypt: crypt, outcome: &outcome)
             index.partialCopiedAt = now
         }
         // Everything local is offsite: the remote holds the WAL up to where the receiver streamed.
-        let allCopied = snapshot.wal.allSatisfy { index.wal[$0.fileName]?.modified == $0.modified }
+        let allCopied = snapshot.wal.allSatisfy { index.wal[$0.fileName]?.written(at: $0.modified) == true }
         index.streamedUntil = allCopied ? snapshot.receiver?.streamedUntil : nil
     }
 
+    /// Copies one WAL file. A `.partial` is still being written by pg_receivewal: a private
+    /// snapshot of it is hashed and copied, recorded with the write time read before the
+    /// snapshot (it holds at least the WAL up to then).
     private func copyWal(_ path: String, name: String, into index: inout OffsiteArchiveIndex, crypt: Bool, outcome: inout Outcome) async throws {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         let modified = attributes[.modificationDate] as? Date ?? Date()
-        let bytes = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-        let sha256 = try await SecureFile.digest(of: path, using: SHA256.self)
-        try await remote.upload(path, folder: OffsiteArchiveIndex.walFolder, file: name, sha256: sha256, crypt: crypt)
+        var source = path
+        if WalSegment.isPartial(name) {
+            source = layout.root + "/.laterbase/offsite-partial.snapshot"
+            try? FileManager.default.removeItem(atPath: source)
+            try FileManager.default.copyItem(atPath: path, toPath: source)
+        }
+        defer { if source != path { try? FileManager.default.removeItem(atPath: source) } }
+        let bytes = ((try FileManager.default.attributesOfItem(atPath: source))[.size] as? NSNumber)?.int64Value ?? 0
+        let sha256 = try await SecureFile.digest(of: source, using: SHA256.self)
+        let object = WalSegment.isPartial(name) ? "\(name).\(Int64(modified.timeIntervalSince1970 * 1000))" : name
+        try await remote.upload(source, folder: OffsiteArchiveIndex.walFolder, file: object, sha256: sha256, crypt: crypt)
+        if let previous = index.wal[name]?.object, previous != object { index.pendingDeletes.append(OffsiteArchiveIndex.walFolder + "/" + previous) }
         index.wal[name] = .init(bytes: bytes, modified: modified, sha256: sha256, uploadedAt: Date())
+        if object != name { index.wal[name]?.object = object }
         try index.save(layout)
         outcome.copied.append(OffsiteArchiveIndex.walFolder + "/" + name)
     }
@@ -139,28 +154,44 @@ public struct OffsiteArchiveSync: Sendable {
         }
     }
 
-    /// `WAL_KEEP_DAYS` over what is offsite, and the `.partial` copies of segments now offsite complete.
-    private func retain(_ index: inout OffsiteArchiveIndex, now: Date, outcome: inout Outcome) async throws {
+    /// `WAL_KEEP_DAYS` over what is offsite, and the `.partial` copies of segments now offsite
+    /// complete: dropped from the index, their objects deleted once the index is offsite.
+    private func retain(_ index: inout OffsiteArchiveIndex, now: Date) throws {
         let bases = index.storedBases()
         guard let size = bases.last?.manifest.walSegmentSize else { return }
         let wal = index.walFiles(segmentSize: size, folder: OffsiteArchiveIndex.walFolder)
         let plan = WalRetention.plan(bases: bases, wal: wal, now: now, keepDays: keepDays)
         for name in plan.deletedBases {
-            // The manifest first: a half-deleted base backup must not look complete.
-            try await remote.delete(folder: OffsiteArchiveIndex.baseFolder + "/" + name, file: ArchiveLayout.manifestName)
             index.bases[name] = nil
-            try index.save(layout)
-            try await remote.purge(OffsiteArchiveIndex.baseFolder + "/" + name)
-            outcome.deleted.append(OffsiteArchiveIndex.baseFolder + "/" + name)
+            index.pendingDeletes.append(OffsiteArchiveIndex.baseFolder + "/" + name + "/")
         }
         let deleted = Set(plan.deletedWal.map { ($0 as NSString).lastPathComponent })
         let complete = Set(index.wal.keys.filter { !WalSegment.isPartial($0) })
         let stalePartials = index.wal.keys.filter { WalSegment.isPartial($0) && complete.contains(String($0.dropLast(".partial".count))) }
         for name in deleted.union(stalePartials).sorted() {
-            try await remote.delete(folder: OffsiteArchiveIndex.walFolder, file: name)
+            index.pendingDeletes.append(OffsiteArchiveIndex.walFolder + "/" + index.object(name))
             index.wal[name] = nil
-            outcome.deleted.append(OffsiteArchiveIndex.walFolder + "/" + name)
         }
         try index.save(layout)
+    }
+
+    /// Deletes the objects the index offsite no longer names; one that fails stays for the next sync.
+    private func deletePending(_ index: inout OffsiteArchiveIndex, outcome: inout Outcome) async {
+        var left: [String] = []
+        for path in index.pendingDeletes {
+            do {
+                if path.hasSuffix("/") {
+                    try await remote.purge(String(path.dropLast()))
+                } else {
+                    try await remote.delete(folder: (path as NSString).deletingLastPathComponent, file: (path as NSString).lastPathComponent)
+                }
+                outcome.deleted.append(path)
+            } catch {
+                left.append(path)
+                logger.notice("an offsite object of the undo window could not be deleted; retried next time", metadata: [LogKey.path: "\(path)", LogKey.error: "\(oneLine(error))"])
+            }
+        }
+        index.pendingDeletes = left
+        try? index.save(layout)
     }
 }

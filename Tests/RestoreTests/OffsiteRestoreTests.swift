@@ -1,0 +1,78 @@
+import Foundation
+import LaterbaseCore
+import LaterbaseTestSupport
+import Testing
+import UndoWindow
+
+/// The undo window offsite and the restore from the remote alone: `backup-agent run` with
+/// WAL_ARCHIVE=on copying to a real `rclone serve webdav`, then BACKUP_DIR deleted entirely and
+/// `restore --from-offsite` on an empty one.
+@Suite("undo window offsite: restore from the remote alone", .serialized, .timeLimit(.minutes(5)))
+struct OffsiteRestoreTests {
+    static func offsite(_ remote: RcloneServer) -> [String: String] {
+        // A 20 s bound: the WAL goes offsite every 5 s, the .partial at most every 6.7 s.
+        ["RCLONE_REMOTE_NAME": "offsite", "RCLONE_REMOTE_PATH": "laterbase", "RCLONE_CONFIG": remote.configPath, "OFFSITE_MAX_WAL_LAG": "20s"]
+    }
+
+    /// The remote's index, as `restore --from-offsite` reads it.
+    static func remoteIndex(_ remote: RcloneServer) -> OffsiteArchiveIndex? {
+        FileManager.default.contents(atPath: remote.served + "/laterbase/.wal/" + OffsiteArchiveIndex.remoteName)
+            .flatMap { try? JSONCoding.decoder.decode(OffsiteArchiveIndex.self, from: $0) }
+    }
+
+    @Test("BACKUP_DIR deleted: --at TIME and the newest dump come back from the remote alone; list --offsite shows both")
+    func restoreFromRemoteAlone() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let remote = try RcloneServer()
+            defer { remote.remove() }
+            let offsite = Self.offsite(remote)
+            let agent = try archive.startAgent(offsite)
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            let timeline = try await archive.addTimeline("Edit v7", items: 4)
+            try await Task.sleep(for: .milliseconds(1200))
+            let notedDate = Date()
+            let noted = ArchiveHarness.text(notedDate)
+            try await Task.sleep(for: .milliseconds(1200))
+            try await archive.deleteTimeline(timeline)
+            let dump = try await archive.run(["backup"], offsite)
+            #expect(dump.status == 0, "\(dump.stderr)")
+
+            // The offsite window reaches past the deletion within the bound.
+            let started = ContinuousClock.now
+            let reached = await poll(timeout: .seconds(60)) {
+                (Self.remoteIndex(remote)?.window.newest ?? .distantPast) > notedDate.addingTimeInterval(3)
+            }
+            #expect(reached, "\(remote.files()) \(archive.log)")
+            print("measured: the offsite window passed TIME + 3 s after \(ContinuousClock.now - started) (OFFSITE_MAX_WAL_LAG 20s)")
+            let index = try #require(Self.remoteIndex(remote))
+            #expect(index.bases.count == 1)
+            #expect(remote.files().contains { $0.hasPrefix("laterbase/.base/") && $0.hasSuffix("/" + ArchiveLayout.manifestName) })
+            let health = try await archive.run(["healthcheck"], offsite)
+            #expect(health.status == 0, "\(health.stdout)")
+            #expect(health.stdout.contains("offsite restorable until"), "\(health.stdout)")
+            #expect(await archive.stop(agent) == 0)
+
+            // The building is gone: nothing of BACKUP_DIR is left.
+            try FileManager.default.removeItem(atPath: archive.backupDirectory)
+            let listed = try await archive.run(["list", "--offsite"], offsite)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("Resolve/Resolve_backup_"), "\(listed.stdout)")
+            #expect(listed.stdout.contains("Offsite undo window (offsite:laterbase): "), "\(listed.stdout)")
+
+            let restored = try await archive.run(["restore", "--from-offsite", "--db", "Resolve", "--at", noted, "--as", "Resolve offsite at"], offsite)
+            #expect(restored.status == 0, "\(restored.stderr)")
+            #expect(try await archive.clips(timeline, in: "Resolve offsite at") == 4)
+            #expect(try await archive.clips(timeline, in: "Resolve") == 0)
+
+            let newest = try await archive.run(["restore", "--from-offsite", "--db", "Resolve", "--as", "Resolve offsite dump"], offsite)
+            #expect(newest.status == 0, "\(newest.stderr)")
+            #expect(try await archive.clips(timeline, in: "Resolve offsite dump") == 0)
+            for table in ["SM_Project", "Sm2Timeline", "Sm2TiItem"] {
+                let query = "SELECT count(*) FROM \"\(table)\""
+                let live = try await cluster.query(query, database: "Resolve").scalar
+                #expect(try await cluster.query(query, database: "Resolve offsite dump").scalar == live, "\(table)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: archive.backupDirectory + "/.offsite-fetch"), "what was fetched is removed after a restore")
+        }
+    }
+}
