@@ -49,10 +49,17 @@ final class ConsoleMetrics: Sendable {
         }
     }
 
+    /// The undo window offsite (``OffsiteArchiveIndex``) and how far it lags the local one.
+    struct OffsiteWindow {
+        let window: UndoWindow
+        let lag: TimeInterval?
+    }
+
     /// Sets every gauge from the state now and returns the exposition text.
     /// - Parameter notifications: nil with notifications off (then no notification series).
     func render(libraries: [LibraryStatus], healthy: Bool, offsiteBacklog: Int?, replication: Result<ReplicationStatus, ConsoleProblem>,
-                undoWindow: UndoWindow?, restoreRunning: Bool, notifications: NotificationState? = nil, now: Date) -> String {
+                undoWindow: UndoWindow?, offsite: OffsiteWindow? = nil, restoreRunning: Bool, notifications: NotificationState? = nil,
+                now: Date) -> String {
         for library in libraries {
             let labels = [("database", library.database)]
             if let newest = library.newest {
@@ -84,6 +91,10 @@ final class ConsoleMetrics: Sendable {
             gauge("laterbase_undo_window_oldest_timestamp_seconds", [], oldest.timeIntervalSince1970)
             gauge("laterbase_undo_window_newest_timestamp_seconds", [], newest.timeIntervalSince1970)
             gauge("laterbase_undo_window_rpo_seconds", [], now.timeIntervalSince(newest))
+        }
+        if let offsite {
+            if let newest = offsite.window.newest { gauge("laterbase_offsite_undo_window_newest_timestamp_seconds", [], newest.timeIntervalSince1970) }
+            if let lag = offsite.lag, lag.isFinite { gauge("laterbase_offsite_undo_window_lag_seconds", [], lag) }
         }
         gauge("laterbase_console_restore_running", [], restoreRunning ? 1 : 0)
         if let notifications {

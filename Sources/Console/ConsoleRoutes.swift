@@ -209,13 +209,17 @@ struct ConsoleRoutes: Sendable {
         let ledger = offsiteLedger
         let backlog = ledger.map { ledger in backups.filter { !ledger.isUploaded($0) }.count }
         let window = UndoWindowSnapshot.exists(runtime.archiveLayout) ? UndoWindowSnapshot(layout: runtime.archiveLayout, now: now).window : nil
+        let offsite = runtime.offsiteArchiveSync.map { _ in
+            let index = OffsiteArchiveIndex.load(runtime.archiveLayout)
+            return ConsoleMetrics.OffsiteWindow(window: index.window, lag: window.flatMap { OffsiteArchiveHealth.lag(index: index, local: $0) })
+        }
         var told: ConsoleMetrics.NotificationState?
         if let notifier = notifications.notifier {
             let counts = await notifier.deliveryCounts
             told = .init(sent: counts.sent, failed: counts.failed, openProblems: await notifier.openProblems.count)
         }
         let text = metrics.render(libraries: LibraryStatus.all(runtime: runtime, backups: backups, ledger: ledger), healthy: healthy, offsiteBacklog: backlog,
-                                  replication: await replication, undoWindow: window, restoreRunning: await jobs.isRunning, notifications: told, now: now)
+                                  replication: await replication, undoWindow: window, offsite: offsite, restoreRunning: await jobs.isRunning, notifications: told, now: now)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         headers[.cacheControl] = "no-store"
