@@ -48,3 +48,10 @@ extension AgentRuntime {
         return (dumps, index, fetch.remote.location(""))
     }
 }
+
+extension AgentRuntime {
+    /// `rebuild-local`: ``OffsiteRebuild`` into `BACKUP_DIR`.
+    public func rebuildLocal() async throws -> OffsiteRebuild.Outcome {
+        try await OffsiteRebuild(fetch: try offsiteFetch(), layout: layout).run()
+    }
+}

@@ -75,4 +75,55 @@ struct OffsiteRestoreTests {
             #expect(!FileManager.default.fileExists(atPath: archive.backupDirectory + "/.offsite-fetch"), "what was fetched is removed after a restore")
         }
     }
+
+    @Test("rebuild-local refills an empty BACKUP_DIR from the remote: the backups are listed as offsite, restore --at works locally, nothing is copied back")
+    func rebuildLocal() async throws {
+        try await ArchiveHarness.with { cluster, archive in
+            let remote = try RcloneServer()
+            defer { remote.remove() }
+            let offsite = Self.offsite(remote)
+            let agent = try archive.startAgent(offsite)
+            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+            let timeline = try await archive.addTimeline("Edit v8", items: 3)
+            try await Task.sleep(for: .milliseconds(1200))
+            let notedDate = Date()
+            let noted = ArchiveHarness.text(notedDate)
+            try await Task.sleep(for: .milliseconds(1200))
+            try await archive.deleteTimeline(timeline)
+            #expect(try await archive.run(["backup"], offsite).status == 0)
+            let reached = await poll(timeout: .seconds(60)) {
+                (Self.remoteIndex(remote)?.window.newest ?? .distantPast) > notedDate.addingTimeInterval(3)
+            }
+            #expect(reached, "\(remote.files())")
+            // While run holds the WAL archive, rebuild-local refuses.
+            let refused = try await archive.run(["rebuild-local"], offsite)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("stop it first"), "\(refused.stderr)")
+            #expect(await archive.stop(agent) == 0)
+            let before = try await archive.run(["list"], offsite)
+            let dumpLine = try #require(before.stdout.split(separator: "\n").first { $0.contains("Resolve_backup_") })
+
+            try FileManager.default.removeItem(atPath: archive.backupDirectory)
+            let rebuilt = try await archive.run(["rebuild-local"], offsite)
+            #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+            #expect(rebuilt.stdout.contains("fetched 1 backup(s), 1 base backup(s) and "), "\(rebuilt.stdout)")
+            let after = try await archive.run(["list"], offsite)
+            #expect(after.stdout.contains(String(dumpLine)), "\(after.stdout)")
+            #expect(after.stdout.contains("Undo window (WAL archive): "), "\(after.stdout)")
+
+            let restored = try await archive.run(["restore", "--db", "Resolve", "--at", noted, "--as", "Resolve rebuilt at"], offsite)
+            #expect(restored.status == 0, "\(restored.stderr)")
+            #expect(try await archive.clips(timeline, in: "Resolve rebuilt at") == 3)
+
+            // Again: nothing missing, nothing fetched; the next pass copies only its own new dump.
+            let again = try await archive.run(["rebuild-local"], offsite)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stdout.contains("fetched 0 backup(s), 0 base backup(s) and 0 WAL file(s), 0 bytes"), "\(again.stdout)")
+            let objects = remote.files().filter { !$0.contains("/.wal/") }
+            let pass = try await archive.run(["backup"], offsite)
+            #expect(pass.status == 0, "\(pass.stderr)")
+            let added = Set(remote.files().filter { !$0.contains("/.wal/") }).subtracting(objects)
+            #expect(added.count == 2, "only the new dump and its manifest: \(added.sorted())")
+        }
+    }
 }

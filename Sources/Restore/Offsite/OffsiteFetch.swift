@@ -140,7 +140,7 @@ public struct OffsiteFetch: Sendable {
 
     /// Copies one file into `path` through `path.fetching`, unless it is there already with the
     /// right size (and SHA-256); throws ``OffsiteError`` when the fetched bytes differ.
-    private func fetch(_ folder: String, _ file: String, to path: String, size: Int64?, sha256: String? = nil) async throws {
+    func fetch(_ folder: String, _ file: String, to path: String, size: Int64?, sha256: String? = nil) async throws {
         let manager = FileManager.default
         if let size, Self.size(of: path) == size, try await matches(path, sha256) { return }
         try SecureDirectory.create((path as NSString).deletingLastPathComponent, mode: 0o700)
@@ -162,12 +162,12 @@ public struct OffsiteFetch: Sendable {
         return try await SecureFile.digest(of: path, using: SHA256.self) == sha256
     }
 
-    private static func size(of path: String) -> Int64? {
+    static func size(of path: String) -> Int64? {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value
     }
 
     /// Refuses (one line) when the bytes still to fetch do not fit in the free space of `BACKUP_DIR`.
-    private func requireSpace(_ total: Int64, already paths: [String]) throws {
+    func requireSpace(_ total: Int64, already paths: [String]) throws {
         let present = paths.compactMap(Self.size(of:)).reduce(0, +)
         let needed = max(0, total - present)
         // Traversable (not listable) for the postgres account, as BACKUP_DIR: the scratch server of restore --at lives below.
