@@ -3,6 +3,7 @@ import Foundation
 import LaterbaseCore
 import Logging
 import Notify
+import Restore
 
 /// What `backup-agent run` tells the outside world about its passes: notifications through
 /// Apprise (`NOTIFY_URLS`) when a library's backup fails and when it works again, and when a
@@ -118,6 +119,19 @@ public struct AgentNotifications: Sendable {
         }
     }
 
+    /// After a scheduled disaster drill: a failure opens the problem, a pass resolves it.
+    func drilled(_ record: DrillRecord) async {
+        guard let notifier else { return }
+        if record.passed {
+            await notifier.resolved(Self.drillKey, Notification(title: "Laterbase: the disaster drill passes again", body: record.summary, kind: .success))
+        } else {
+            await notifier.problem(Self.drillKey, Notification(
+                title: "Laterbase: the disaster drill failed",
+                body: "Restoring from the offsite copies alone did not work: \(record.summary). The offsite copies may not bring the libraries back after a loss of the backup host; see the log of backup-agent and run `backup-agent drill` to try again.",
+                kind: .failure))
+        }
+    }
+
     /// Tells each condition that changed: an open one as a problem (or its repeat), a clear one as
     /// resolved if it was open. An open problem under one of `prefixes` that `conditions` no longer
     /// lists (its slot dropped, its standby disconnected) is over.
@@ -140,5 +154,6 @@ public struct AgentNotifications: Sendable {
     static let passKey = "backup-pass"
     static let damagedKey = "damaged-backups"
     static let offsiteKey = "offsite-behind"
+    static let drillKey = "drill-failed"
     static func libraryKey(_ library: String) -> String { "backup-failed:\(library)" }
 }

@@ -55,3 +55,21 @@ extension AgentRuntime {
         try await OffsiteRebuild(fetch: try offsiteFetch(), layout: layout).run()
     }
 }
+
+extension AgentRuntime {
+    /// `drill` (and each firing of `DRILL_SCHEDULE`): ``OffsiteDrill`` into a scratch database on
+    /// the Resolve server, recorded in `.laterbase/drills.json` and logged.
+    public func drill() async throws -> DrillRecord {
+        let fetch = try offsiteFetch()
+        logger.info("disaster drill from the remote starting", metadata: ["remote": "\(fetch.remote.location(""))"])
+        let record = try await OffsiteDrill(fetch: fetch, target: restoreTarget(), user: settings.primary.user).run()
+        try? SecureDirectory.create(layout.stateDirectory, mode: 0o700)
+        try? record.save(layout.stateDirectory)
+        if record.passed {
+            logger.info("disaster drill passed", metadata: ["summary": "\(record.summary)"])
+        } else {
+            logger.error("disaster drill failed", metadata: [LogKey.error: "\(record.error ?? "")", "library": "\(record.library ?? "-")"])
+        }
+        return record
+    }
+}

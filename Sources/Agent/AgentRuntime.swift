@@ -17,6 +17,8 @@ public struct AgentRuntime: Sendable {
     public let schedule: CronSchedule
     /// `VERIFY_SCHEDULE`: when `run` re-reads every kept backup (``verifyAll()``).
     public let verifySchedule: CronSchedule
+    /// `DRILL_SCHEDULE` (nil: off): when `run` restores from the remote alone as a drill.
+    public let drillSchedule: CronSchedule?
     public let zone: TimeZone
     public let layout: BackupLayout
     public let policy: RetentionPolicy
@@ -29,6 +31,7 @@ public struct AgentRuntime: Sendable {
         self.archive = archive
         self.schedule = schedule.schedule
         self.verifySchedule = schedule.verifySchedule
+        self.drillSchedule = schedule.drillSchedule
         self.zone = schedule.zone
         self.layout = BackupLayout(root: settings.backupDirectory)
         self.policy = RetentionPolicy(settings: settings)
@@ -65,6 +68,11 @@ public struct AgentRuntime: Sendable {
             let outcomes = try await verifyAll()
             await notifications.verified(damaged: outcomes.filter { $0.verdict.damage != nil }.map(\.backup.relativePath))
         })
+        if remote != nil, let drillSchedule {
+            supervisor.scheduled.append(.init("disaster drill from the remote", schedule: drillSchedule) {
+                await notifications.drilled(try await drill())
+            })
+        }
         if let notifier = notifications.notifier {
             var watch = BackupSupervisor.ScheduledWork("watch", schedule: Self.watchSchedule) { await self.watch(telling: notifications) }
             watch.logLevel = .debug

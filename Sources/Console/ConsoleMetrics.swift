@@ -2,6 +2,7 @@ import Agent
 import Backups
 import CoreMetrics
 import Foundation
+import Restore
 import Metrics
 import Prometheus
 import Synchronization
@@ -58,7 +59,7 @@ final class ConsoleMetrics: Sendable {
     /// Sets every gauge from the state now and returns the exposition text.
     /// - Parameter notifications: nil with notifications off (then no notification series).
     func render(libraries: [LibraryStatus], healthy: Bool, offsiteBacklog: Int?, replication: Result<ReplicationStatus, ConsoleProblem>,
-                undoWindow: UndoWindow?, offsite: OffsiteWindow? = nil, restoreRunning: Bool, notifications: NotificationState? = nil,
+                undoWindow: UndoWindow?, offsite: OffsiteWindow? = nil, drill: DrillRecord? = nil, restoreRunning: Bool, notifications: NotificationState? = nil,
                 now: Date) -> String {
         for library in libraries {
             let labels = [("database", library.database)]
@@ -95,6 +96,11 @@ final class ConsoleMetrics: Sendable {
         if let offsite {
             if let newest = offsite.window.newest { gauge("laterbase_offsite_undo_window_newest_timestamp_seconds", [], newest.timeIntervalSince1970) }
             if let lag = offsite.lag, lag.isFinite { gauge("laterbase_offsite_undo_window_lag_seconds", [], lag) }
+        }
+        if let drill {
+            gauge("laterbase_drill_last_success", [], drill.passed ? 1 : 0)
+            gauge("laterbase_drill_last_timestamp_seconds", [], drill.startedAt.timeIntervalSince1970)
+            gauge("laterbase_drill_last_duration_seconds", [], drill.seconds)
         }
         gauge("laterbase_console_restore_running", [], restoreRunning ? 1 : 0)
         if let notifications {

@@ -96,7 +96,8 @@ struct ConsoleRoutes: Sendable {
         let health = await verdict()
         let libraries = LibraryStatus.all(runtime: runtime, backups: StoredBackup.all(in: runtime.layout), ledger: offsiteLedger)
         let view = OverviewPage(libraries: libraries, health: health, replication: await replication,
-                                undoWindow: runtime.undoWindowListing(now: now), zone: zone, now: now)
+                                undoWindow: runtime.undoWindowListing(now: now), drill: DrillRecord.load(runtime.layout.stateDirectory).first,
+                                zone: zone, now: now)
         return page("Overview", view, session: context.session, refresh: 30)
     }
 
@@ -219,7 +220,7 @@ struct ConsoleRoutes: Sendable {
             told = .init(sent: counts.sent, failed: counts.failed, openProblems: await notifier.openProblems.count)
         }
         let text = metrics.render(libraries: LibraryStatus.all(runtime: runtime, backups: backups, ledger: ledger), healthy: healthy, offsiteBacklog: backlog,
-                                  replication: await replication, undoWindow: window, offsite: offsite, restoreRunning: await jobs.isRunning, notifications: told, now: now)
+                                  replication: await replication, undoWindow: window, offsite: offsite, drill: DrillRecord.load(runtime.layout.stateDirectory).first, restoreRunning: await jobs.isRunning, notifications: told, now: now)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         headers[.cacheControl] = "no-store"

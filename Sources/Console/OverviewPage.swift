@@ -1,6 +1,7 @@
 import Agent
 import Backups
 import Foundation
+import Restore
 
 /// `/`: each library's newest backup, the health line, the standby as the primary sees it, the
 /// undo window. Reloads itself every 30 seconds.
@@ -53,10 +54,13 @@ struct OverviewPage: ConsoleView {
     let replication: Replication?
     /// The undo window as `backup-agent list` prints it; nil when it is off.
     let undoWindow: String?
+    /// The last disaster drill from the remote (``DrillRecord/summary``) and when; nil when none ran.
+    let lastDrill: String?
+    let lastDrillFailed: Bool
     let updated: String
 
     init(libraries: [LibraryStatus], health: Result<BackupHealth.Verdict, ConsoleProblem>,
-         replication: Result<ReplicationStatus, ConsoleProblem>, undoWindow: String?, zone: TimeZone, now: Date) {
+         replication: Result<ReplicationStatus, ConsoleProblem>, undoWindow: String?, drill: DrillRecord? = nil, zone: TimeZone, now: Date) {
         switch health {
         case .success(let verdict):
             // The verdict's message starts with "healthy: " / "unhealthy: " itself (the healthcheck's line).
@@ -91,6 +95,8 @@ struct OverviewPage: ConsoleView {
             self.replication = Replication(senders: senders, hasSenders: !senders.isEmpty, slots: slots, hasSlots: !slots.isEmpty)
         }
         self.undoWindow = undoWindow
+        lastDrill = drill.map { "\(PageFormat.time($0.startedAt, zone: zone)): \($0.summary)" }
+        lastDrillFailed = drill.map { !$0.passed } ?? false
         updated = PageFormat.time(now, zone: zone)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LaterbaseCore
 import LaterbaseTestSupport
+import Restore
 import Testing
 import UndoWindow
 
@@ -73,6 +74,25 @@ struct OffsiteRestoreTests {
                 #expect(try await cluster.query(query, database: "Resolve offsite dump").scalar == live, "\(table)")
             }
             #expect(!FileManager.default.fileExists(atPath: archive.backupDirectory + "/.offsite-fetch"), "what was fetched is removed after a restore")
+
+            // The drill: a random second of the remote's window, restored, read, dropped, recorded.
+            let databases = try await cluster.query("SELECT count(*) FROM pg_database").scalar
+            let drill = try await archive.run(["drill"], offsite)
+            #expect(drill.status == 0, "\(drill.stderr)")
+            #expect(drill.stdout.contains("drill passed: Resolve as it was at "), "\(drill.stdout)")
+            #expect(drill.stdout.contains("2 project(s) read; dropped again"), "\(drill.stdout)")
+            #expect(try await cluster.query("SELECT count(*) FROM pg_database").scalar == databases, "the drill's database is dropped")
+            #expect(!FileManager.default.fileExists(atPath: archive.backupDirectory + "/.offsite-fetch"))
+            let records = DrillRecord.load(archive.backupDirectory + "/.laterbase")
+            #expect(records.first?.passed == true && records.first?.projects == 2, "\(records)")
+            // The remote gone: the drill fails in one line, and leaves nothing behind either.
+            remote.kill()
+            let failed = try await archive.run(["drill"], offsite)
+            #expect(failed.status == 1)
+            #expect(failed.stderr.hasPrefix("drill failed after "), "\(failed.stderr)")
+            #expect(failed.stderr.split(separator: "\n").count == 1, "\(failed.stderr)")
+            #expect(try await cluster.query("SELECT count(*) FROM pg_database").scalar == databases)
+            #expect(DrillRecord.load(archive.backupDirectory + "/.laterbase").first?.passed == false)
         }
     }
 

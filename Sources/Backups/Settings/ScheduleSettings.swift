@@ -6,6 +6,9 @@ public struct ScheduleSettings: Sendable {
     public let schedule: CronSchedule
     /// When the agent re-reads every kept backup (`verify --all`): `VERIFY_SCHEDULE`, default @daily.
     public let verifySchedule: CronSchedule
+    /// When the agent runs a disaster drill from the remote (`DRILL_SCHEDULE`, default Sundays at
+    /// 04:00; `off`: never). Only with offsite copies on.
+    public let drillSchedule: CronSchedule?
     public let zone: TimeZone
 
     public init(settings: BackupSettings, environment env: EnvironmentReader) throws(ConfigurationError) {
@@ -19,6 +22,16 @@ public struct ScheduleSettings: Sendable {
             verifySchedule = try CronSchedule(verify)
         } catch {
             throw ConfigurationError(variable: "VERIFY_SCHEDULE", problem: "is invalid: \(error.description)")
+        }
+        let drill = env.string("DRILL_SCHEDULE", default: "0 4 * * 0")!
+        if ["off", "false", "no", "never", ""].contains(drill.lowercased()) {
+            drillSchedule = nil
+        } else {
+            do {
+                drillSchedule = try CronSchedule(drill)
+            } catch {
+                throw ConfigurationError(variable: "DRILL_SCHEDULE", problem: "is invalid: \(error.description) (or off)")
+            }
         }
         if let name = env.string("TZ") {
             let identifier = name.hasPrefix(":") ? String(name.dropFirst()) : name

@@ -29,7 +29,7 @@ public enum KnownVariables {
         "CONSOLE_PUBLISHED_PORT",
         // Notifications and the dead man's switch
         "NOTIFY_URLS", "NOTIFY_URLS_FILE", "NOTIFY_REPEAT", "PING_URL", "PING_URL_FILE", "NOTIFY_DAILY_SUMMARY",
-        "BACKUP_MIN_FREE_SPACE", "HEALTH_MAX_SLOT_WAL", "OFFSITE_MAX_WAL_LAG",
+        "BACKUP_MIN_FREE_SPACE", "HEALTH_MAX_SLOT_WAL", "OFFSITE_MAX_WAL_LAG", "DRILL_SCHEDULE",
         // Logging; the compose file's own
         "LOG_FORMAT", "LOG_LEVEL", "BACKUP_HOST_DIR", "BACKUP_UID", "BACKUP_GID", "RCLONE_CONFIG_HOST_DIR",
         "LATERBASE_NETWORK_SUBNET",
