@@ -120,7 +120,7 @@ public struct AgentNotifications: Sendable {
     }
 
     /// After a scheduled disaster drill: a failure opens the problem, a pass resolves it.
-    func drilled(_ record: DrillRecord) async {
+    public func drilled(_ record: DrillRecord) async {
         guard let notifier else { return }
         if record.passed {
             await notifier.resolved(Self.drillKey, Notification(title: "Laterbase: the disaster drill passes again", body: record.summary, kind: .success))

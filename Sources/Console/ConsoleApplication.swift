@@ -31,7 +31,8 @@ func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, l
     handOver(jobs)
     let router = Router(context: ConsoleContext.self)
     router.add(middleware: ConsoleAuthMiddleware(sessions: sessions))
-    ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, metrics: metrics, notifications: notifications, templates: templates,
+    let drills = ConsoleDrills(runtime: runtime, notifications: notifications, logger: logger)
+    ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, drills: drills, metrics: metrics, notifications: notifications, templates: templates,
                   logger: logger).register(on: router)
     let address = settings.address
     let port = settings.port

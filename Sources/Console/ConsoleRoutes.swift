@@ -17,6 +17,7 @@ struct ConsoleRoutes: Sendable {
     let runtime: AgentRuntime
     let sessions: ConsoleSessions
     let jobs: ConsoleRestoreJobs
+    let drills: ConsoleDrills
     let metrics: ConsoleMetrics
     let notifications: AgentNotifications
     let templates: ConsoleTemplates
@@ -36,6 +37,7 @@ struct ConsoleRoutes: Sendable {
         router.post("/verify") { request, context in try await verify(request, context) }
         router.get("/notifications") { _, context in await notificationsPage(context) }
         router.post("/notifications/test") { request, context in try await testNotification(request, context) }
+        router.post("/drill") { request, context in try await startDrill(request, context) }
         router.get("/metrics") { _, _ in await metricsText() }
         router.get("/healthz") { _, _ in await healthz() }
     }
@@ -97,7 +99,7 @@ struct ConsoleRoutes: Sendable {
         let libraries = LibraryStatus.all(runtime: runtime, backups: StoredBackup.all(in: runtime.layout), ledger: offsiteLedger)
         let view = OverviewPage(libraries: libraries, health: health, replication: await replication,
                                 undoWindow: runtime.undoWindowListing(now: now), drill: DrillRecord.load(runtime.layout.stateDirectory).first,
-                                zone: zone, now: now)
+                                drillRunningSince: runtime.remote == nil ? nil : .some(await drills.runningSince), zone: zone, now: now)
         return page("Overview", view, session: context.session, refresh: 30)
     }
 
@@ -198,6 +200,16 @@ struct ConsoleRoutes: Sendable {
             kind: .info))
         logger.notice("console: a test notification was queued")
         return .redirect(to: "/notifications", type: .normal)
+    }
+
+    private func startDrill(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        _ = try await ConsoleForm.read(request, context: context)
+        do {
+            try await drills.start()
+        } catch let problem as ConsoleProblem {
+            throw HTTPError(.conflict, message: problem.description)
+        }
+        return .redirect(to: "/", type: .normal)
     }
 
     // MARK: machine-readable

@@ -57,10 +57,16 @@ struct OverviewPage: ConsoleView {
     /// The last disaster drill from the remote (``DrillRecord/summary``) and when; nil when none ran.
     let lastDrill: String?
     let lastDrillFailed: Bool
+    /// With offsite copies on: the button, or since when a drill started here runs.
+    let drillButton: Bool
+    let drillRunning: String?
+    /// The section's heading: a drill ran, or offsite copies are on (stored: templates read stored properties only).
+    let showDrill: Bool
     let updated: String
 
     init(libraries: [LibraryStatus], health: Result<BackupHealth.Verdict, ConsoleProblem>,
-         replication: Result<ReplicationStatus, ConsoleProblem>, undoWindow: String?, drill: DrillRecord? = nil, zone: TimeZone, now: Date) {
+         replication: Result<ReplicationStatus, ConsoleProblem>, undoWindow: String?, drill: DrillRecord? = nil,
+         drillRunningSince: Date?? = nil, zone: TimeZone, now: Date) {
         switch health {
         case .success(let verdict):
             // The verdict's message starts with "healthy: " / "unhealthy: " itself (the healthcheck's line).
@@ -97,6 +103,9 @@ struct OverviewPage: ConsoleView {
         self.undoWindow = undoWindow
         lastDrill = drill.map { "\(PageFormat.time($0.startedAt, zone: zone)): \($0.summary)" }
         lastDrillFailed = drill.map { !$0.passed } ?? false
+        drillRunning = drillRunningSince.flatMap { $0 }.map { PageFormat.time($0, zone: zone) }
+        drillButton = drillRunningSince != nil && drillRunning == nil
+        showDrill = lastDrill != nil || drillRunningSince != nil
         updated = PageFormat.time(now, zone: zone)
     }
 }
