@@ -92,9 +92,23 @@ public struct RcloneRemote: Sendable {
     /// file with the remote's nonce and compares that with the checksum the real remote keeps
     /// of the stored object. A real remote that keeps none (WebDAV, FTP) cannot be asked: the
     /// copy is then read back and compared (`rclone check --download`), which costs its download.
-    private func cryptcheck(_ destination: String, against localPath: String) async throws {
+    /// Both commands compare same-named files of two folders: a local file copied under another
+    /// name (the undo window's index, a `.partial` snapshot) is checked through a private folder
+    /// holding a copy of it under the remote name.
+    private func cryptcheck(_ destination: String, against given: String) async throws {
+        let name = (destination as NSString).lastPathComponent
+        var localPath = given
+        var renamed: String?
+        if (given as NSString).lastPathComponent != name {
+            let folder = NSTemporaryDirectory() + "laterbase-cryptcheck-\(UUID().uuidString)"
+            try SecureDirectory.create(folder, mode: 0o700)
+            renamed = folder
+            localPath = folder + "/" + name
+            try FileManager.default.copyItem(atPath: given, toPath: localPath)
+        }
+        defer { if let renamed { try? FileManager.default.removeItem(atPath: renamed) } }
         let list = NSTemporaryDirectory() + "laterbase-cryptcheck-\(UUID().uuidString)"
-        try SecureFile.writeAtomically(Data(((localPath as NSString).lastPathComponent + "\n").utf8), to: list, mode: 0o600)
+        try SecureFile.writeAtomically(Data((name + "\n").utf8), to: list, mode: 0o600)
         defer { unlink(list) }
         let folders = [(localPath as NSString).deletingLastPathComponent, (destination as NSString).deletingLastPathComponent]
         do {

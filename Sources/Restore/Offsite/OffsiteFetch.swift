@@ -155,6 +155,8 @@ public struct OffsiteFetch: Sendable {
         }
         if manager.fileExists(atPath: path) { try manager.removeItem(atPath: path) }
         try manager.moveItem(atPath: temporary, toPath: path)
+        // The progress of a fetch, one line per file.
+        logger.info("fetched", metadata: [LogKey.file: "\(folder)/\(file)", "bytes": "\(Self.size(of: path) ?? 0)"])
     }
 
     private func matches(_ path: String, _ sha256: String?) async throws -> Bool {
