@@ -1,5 +1,6 @@
 import Backups
 import Foundation
+import LaterbaseCore
 import Restore
 
 /// The restore commands as calls: each gets its ``NewLibrary`` from ``restoreTarget(host:port:)``
@@ -24,5 +25,13 @@ extension AgentRuntime {
         let restored = (try? await target.projects(in: library.workingName)) ?? []
         try await library.drop()
         return restored
+    }
+}
+
+extension AgentRuntime {
+    /// `export --db NAME (--backup FILE | --at TIME | --live) --out PATH` (``LibraryExport``).
+    public func export(_ database: String, source: LibraryExport.Source, out: String) async throws -> LibraryExport.Exported {
+        try await LibraryExport(target: restoreTarget(), layout: archiveLayout, user: settings.primary.user, globals: layout.globalsFile)
+            .run(database: database, source: source, out: out)
     }
 }

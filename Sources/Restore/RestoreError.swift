@@ -16,4 +16,8 @@ public enum RestoreErrorCode: String, Sendable {
     case failed
     /// psql failed and the new database could not be dropped.
     case failedAndLeftBehind
+    /// `export --out` names no usable file (not a folder, not `.backup`, an existing file).
+    case exportPath
+    /// The export's folder (or BACKUP_DIR for its scratch server) cannot hold it.
+    case noSpace
 }

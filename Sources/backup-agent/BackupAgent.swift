@@ -14,7 +14,7 @@ struct BackupAgent: AsyncParsableCommand {
         abstract: "Scheduled gzip backups of every DaVinci Resolve library, with retention, offsite copies and restore.",
         discussion: "Configuration comes from environment variables only; see the README.",
         subcommands: [SupervisorCommand.self, BackupCommand.self, HealthcheckCommand.self, ListCommand.self, VerifyCommand.self,
-                      RestoreCommand.self, PruneCommand.self, NotifyTestCommand.self, RebuildLocalCommand.self, DrillCommand.self],
+                      RestoreCommand.self, PruneCommand.self, NotifyTestCommand.self, RebuildLocalCommand.self, DrillCommand.self, ExportCommand.self],
         defaultSubcommand: SupervisorCommand.self
     )
 }

@@ -44,7 +44,7 @@ struct OffsiteArchiveCryptTests {
 
     @Test("WAL, base backup and index leave as ciphertext under scrambled names; BACKUP_DIR deleted, restore --from-offsite --at through the crypt remote gives the timeline back")
     func sealedUndoWindow() async throws {
-        try await ArchiveHarness.with { _, archive in
+        try await ArchiveHarness.with { cluster, archive in
             let server = try RcloneServer()
             defer { server.remove() }
             let config = try await Self.sealedConfig(server)
@@ -68,7 +68,8 @@ struct OffsiteArchiveCryptTests {
             }
             let index = await Self.remoteIndex(remote)
             try #require(reached, "the offsite window did not pass \(noted) + 3 s; remote index: \(index.map { "\($0.window.summary), \($0.wal.count) WAL files, \($0.bases.count) base backups" } ?? "none"); objects \(server.files()); \(archive.log)")
-            print("measured: the encrypted offsite window passed TIME + 3 s after \(ContinuousClock.now - started) (OFFSITE_MAX_WAL_LAG 20s)")
+            let version = try await cluster.query("SHOW server_version").scalar ?? "?"
+            print("measured: the encrypted offsite window passed TIME + 3 s after \(ContinuousClock.now - started) (OFFSITE_MAX_WAL_LAG 20s, PostgreSQL \(version))")
             let window = try #require(index)
             #expect(window.bases.count >= 1)
             let health = try await archive.run(["healthcheck"], offsite)

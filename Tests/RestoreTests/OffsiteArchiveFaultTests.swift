@@ -40,22 +40,30 @@ struct OffsiteArchiveFaultTests {
             proxy.cut(after: "/base.tar", plus: 256 * 1024)
             let started = ContinuousClock.now
             let agent = try archive.startAgent(offsite)
+            defer { if agent.isRunning { kill(agent.processIdentifier, SIGTERM) } }
             #expect(await archive.waitUntilArchiving(), "\(archive.log)")
             let base = try #require(StoredBaseBackup.all(in: archive.layout).first, "\(archive.log)")
             let cut = await poll(timeout: .seconds(120)) { proxy.isCut }
+            let cutAt = Date()
             remote.kill()
+            let logged = ((try? String(contentsOfFile: archive.backupDirectory + ".log", encoding: .utf8)) ?? "").split(separator: "\n")
+            print("measured: offsite syncs that failed before the cut: \(logged.filter { $0.contains("offsite copy is behind") })")
             try #require(cut, "the base backup's upload never started: \(remote.files()) \(archive.log)")
             let remoteBase = remote.served + "/laterbase/.base/" + base.name
             let local = Self.contents(of: base.path)
             print("measured: remote cut \(ContinuousClock.now - started) after the agent started, \(proxy.counts.uploaded) bytes uploaded through the proxy;"
                 + " on the remote then: \(Self.contents(of: remoteBase).mapValues(\.count)) of \(local.mapValues(\.count))")
 
-            // The agent's sync fails and says so in the local index; nothing of the base backup is named offsite.
-            let failed = await poll(timeout: .seconds(60)) { OffsiteArchiveIndex.load(archive.layout).lastError != nil }
+            // The agent's syncs fail and say so in the local index (one that started after the cut: an
+            // earlier one may have failed for its own reasons); nothing of the base backup is named offsite.
+            let failed = await poll(timeout: .seconds(60)) {
+                let index = OffsiteArchiveIndex.load(archive.layout)
+                return index.lastError != nil && (index.lastSync ?? .distantPast) > cutAt
+            }
             #expect(failed, "\(archive.log)")
             let lastError = OffsiteArchiveIndex.load(archive.layout).lastError ?? ""
-            print("measured: the local index's lastError: \(lastError)")
-            #expect(!lastError.isEmpty && !lastError.contains("\n"), "\(lastError)")
+            print("measured: the local index's lastError after the cut: \(lastError)")
+            #expect(lastError.contains("rclone") && !lastError.contains("\n"), "\(lastError)")
             #expect(OffsiteArchiveIndex.load(archive.layout).bases[base.name] == nil)
             if let index = OffsiteRestoreTests.remoteIndex(remote) {
                 #expect(index.bases[base.name] == nil, "the remote index names a base backup that is not complete offsite")
@@ -121,6 +129,7 @@ struct OffsiteArchiveFaultTests {
             defer { remote.remove() }
             let offsite = OffsiteRestoreTests.offsite(remote)
             let agent = try archive.startAgent(offsite)
+            defer { if agent.isRunning { kill(agent.processIdentifier, SIGTERM) } }
             #expect(await archive.waitUntilArchiving(), "\(archive.log)")
             let timeline = try await archive.addTimeline("Edit v9", items: 4)
             try await Task.sleep(for: .milliseconds(1200))
@@ -156,9 +165,17 @@ struct OffsiteArchiveFaultTests {
             try handle.close()
             print("measured: flipped the byte at \(offset) of \(segment.fileName) (\(Self.size(object)) bytes) on the remote")
 
+            // The restores read the remote through a proxy that counts what they download.
+            let proxy = try CountingProxy(upstream: remote.port)
+            defer { proxy.stop() }
+            var proxied = offsite
+            proxied["RCLONE_CONFIG"] = remote.root + "/through-proxy.conf"
+            try "[offsite]\ntype = webdav\nurl = http://127.0.0.1:\(proxy.port)\nvendor = other\n".write(toFile: proxied["RCLONE_CONFIG"]!, atomically: true, encoding: .utf8)
+
             try FileManager.default.removeItem(atPath: archive.backupDirectory)
             let staging = archive.backupDirectory + "/.offsite-fetch"
-            let refused = try await archive.run(["restore", "--from-offsite", "--db", "Resolve", "--at", noted, "--as", "Resolve offsite damaged"], offsite)
+            let refused = try await archive.run(["restore", "--from-offsite", "--db", "Resolve", "--at", noted, "--as", "Resolve offsite damaged"], proxied)
+            let firstDownload = proxy.counts.downloaded
             let message = refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             print("measured: restore --from-offsite over a damaged WAL copy: \(message)")
             #expect(refused.status == 1, "\(refused.stderr)")
@@ -180,14 +197,21 @@ struct OffsiteArchiveFaultTests {
             #expect(!before.isEmpty && before.allSatisfy(fetchedWal.contains), "\(before) not all kept: \(fetchedWal)")
             #expect(!fetchedWal.contains(segment.fileName), "the damaged copy must not be kept under its name: \(fetchedWal)")
             #expect(!fetchedWal.contains { $0.hasSuffix(".fetching") }, "\(fetchedWal)")
+            let kept = fetchedBase.values.reduce(Int64(0)) { $0 + Int64($1.count) } + before.reduce(Int64(0)) { $0 + Self.size(staging + "/.wal/" + $1) }
 
             // The remote copy repaired: the retry restores.
             let repair = try #require(FileHandle(forUpdatingAtPath: object))
             try repair.seek(toOffset: offset)
             try repair.write(contentsOf: Data([original]))
             try repair.close()
-            let retried = try await archive.run(["restore", "--from-offsite", "--db", "Resolve", "--at", noted, "--as", "Resolve offsite damaged"], offsite)
+            let retried = try await archive.run(["restore", "--from-offsite", "--db", "Resolve", "--at", noted, "--as", "Resolve offsite damaged"], proxied)
             #expect(retried.status == 0, "\(retried.stderr)")
+            // The retry fetched only what was missing: at most the WAL from the damaged segment on and the manifest, never the kept files again.
+            let retryDownload = proxy.counts.downloaded - firstDownload
+            let missing = index.walFiles(segmentSize: base.manifest.walSegmentSize, folder: OffsiteArchiveIndex.walFolder)
+                .filter { $0.segment >= segment.segment }.reduce(Int64(0)) { $0 + $1.bytes }
+            print("measured: downloaded \(firstDownload) bytes before the refusal (\(kept) kept), \(retryDownload) by the retry (WAL from the damaged segment on: \(missing))")
+            #expect(retryDownload <= missing + 2_000_000, "the retry fetched \(retryDownload) bytes, more than the \(missing) bytes missing: the kept files (\(kept) bytes) were fetched again")
             #expect(try await archive.clips(timeline, in: "Resolve offsite damaged") == 4)
             #expect(try await archive.clips(timeline, in: "Resolve") == 0)
             #expect(!FileManager.default.fileExists(atPath: staging), "what was fetched is removed after a restore")
