@@ -21,6 +21,8 @@ struct BackupsPage: ConsoleView {
     let database: String
     let backups: [Row]
     let hasBackups: Bool
+    /// The restore of this library as it was at a moment (the undo window).
+    let restoreAtLink: String
 
     /// - Parameter uploaded: whether a backup has its offsite copy; nil when copies are off.
     init(database: String, backups: [StoredBackup], uploaded: (StoredBackup) -> Bool?, zone: TimeZone) {
@@ -32,5 +34,6 @@ struct BackupsPage: ConsoleView {
                 relativePath: backup.relativePath, fileQuery: PageFormat.query(backup.relativePath))
         }
         hasBackups = !backups.isEmpty
+        restoreAtLink = "/restore-at?db=" + PageFormat.query(database)
     }
 }

@@ -17,9 +17,29 @@ actor ConsoleRestoreJobs {
         case running, succeeded, failed(String), cancelled
     }
 
+    /// What a job restores: a backup, or a library as it was at a moment (the undo window).
+    enum Source: Sendable {
+        case backup(StoredBackup)
+        case moment(database: String, at: Date)
+
+        /// The backup's file name, or the same as ``label``.
+        var shortLabel: String {
+            if case .backup(let backup) = self { return backup.file }
+            return label
+        }
+
+        /// `Demo Library/Demo Library_backup_….sql.gz`, or `Demo Library as it was at 2026-11-24 14:34:59 UTC`.
+        var label: String {
+            switch self {
+            case .backup(let backup): backup.relativePath
+            case .moment(let database, let time): "\(database) as it was at \(UTCFormat.message(time))"
+            }
+        }
+    }
+
     struct Job: Sendable {
         let id: Int
-        let backup: StoredBackup
+        let source: Source
         let newDatabase: String
         /// The server the new library is made on.
         let target: ConnectionParameters
@@ -27,6 +47,8 @@ actor ConsoleRestoreJobs {
         /// Bytes of SQL in the backup (from its manifest); nil without one.
         let totalBytes: Int64?
         var fedBytes: Int64
+        /// What a point-in-time restore is doing now (nil for a backup: the bytes tell).
+        var phase: String?
         var finishedAt: Date?
         var outcome: Outcome
     }
@@ -53,7 +75,10 @@ actor ConsoleRestoreJobs {
     /// The current or last job, with its progress now.
     func current() -> Job? {
         guard var job else { return nil }
-        if job.outcome == .running { job.fedBytes = progress.bytes.load(ordering: .relaxed) }
+        if job.outcome == .running {
+            job.fedBytes = progress.bytes.load(ordering: .relaxed)
+            job.phase = progress.phase.withLock { $0 }
+        }
         return job
     }
 
@@ -61,24 +86,34 @@ actor ConsoleRestoreJobs {
 
     /// Checks the name on the target server, then starts the restore in the background.
     /// - Throws: ``ConsoleProblem`` when a job is running, or the refusal of ``RestoreTarget/newLibrary(named:)``.
-    func start(_ backup: StoredBackup, as newDatabase: String) async throws -> Job {
+    func start(_ source: Source, as newDatabase: String) async throws -> Job {
         if let job, job.outcome == .running {
-            throw ConsoleProblem("a restore is running (\(job.backup.file) as \"\(job.newDatabase)\"); one restore at a time: wait for it or cancel it")
+            throw ConsoleProblem("a restore is running (\(job.source.label) as \"\(job.newDatabase)\"); one restore at a time: wait for it or cancel it")
         }
         let target = runtime.restoreTarget()
         let library = try await target.newLibrary(named: newDatabase)
         if isRunning { throw ConsoleProblem("another restore started meanwhile; one restore at a time") }
         progress.bytes.store(0, ordering: .relaxed)
-        let started = Job(id: nextID, backup: backup, newDatabase: newDatabase, target: target.server,
-                          startedAt: Date(), totalBytes: backup.manifest?.rawBytes, fedBytes: 0, finishedAt: nil, outcome: .running)
+        progress.phase.withLock { $0 = nil }
+        var total: Int64?
+        if case .backup(let backup) = source { total = backup.manifest?.rawBytes }
+        let started = Job(id: nextID, source: source, newDatabase: newDatabase, target: target.server,
+                          startedAt: Date(), totalBytes: total, fedBytes: 0, phase: nil, finishedAt: nil, outcome: .running)
         nextID += 1
         job = started
-        logger.notice("console: restore started", metadata: [LogKey.file: "\(backup.relativePath)", LogKey.database: "\(newDatabase)"])
+        logger.notice("console: restore started", metadata: [LogKey.file: "\(source.label)", LogKey.database: "\(newDatabase)"])
         let counter = progress
         task = Task {
             let outcome: Outcome
             do {
-                try await library.restore(from: DumpSource(backup) { counter.bytes.store($0, ordering: .relaxed) })
+                switch source {
+                case .backup(let backup):
+                    try await library.restore(from: DumpSource(backup) { counter.bytes.store($0, ordering: .relaxed) })
+                case .moment(let database, let time):
+                    var restore = runtime.pointInTimeRestore()
+                    restore.phase = { phase in counter.phase.withLock { $0 = phase } }
+                    try await library.restore(from: PointInTimeSource(restore: restore, database: database, time: time))
+                }
                 outcome = .succeeded
             } catch is CancellationError {
                 outcome = .cancelled
@@ -108,20 +143,20 @@ actor ConsoleRestoreJobs {
 
     /// What a notification says about a job that ended.
     static func notification(_ job: Job) -> Notify.Notification {
-        let what = "console restore of \(job.backup.file) as \(job.newDatabase)"
+        let what = "console restore of \(job.source.shortLabel) as \(job.newDatabase)"
         let server = "\(job.target.host):\(job.target.port)"
         switch job.outcome {
         case .succeeded:
             return Notify.Notification(title: "Laterbase: \(what) finished",
-                                body: "The backup \(job.backup.relativePath) was restored from the console into the new library \(job.newDatabase) on \(server); open it in DaVinci Resolve (Project Libraries → Add Project Library → Connect) under that name.",
+                                body: "\(job.source.label) was restored from the console into the new library \(job.newDatabase) on \(server); open it in DaVinci Resolve (Project Libraries → Add Project Library → Connect) under that name.",
                                 kind: .success)
         case .failed(let reason):
             return Notify.Notification(title: "Laterbase: \(what) failed",
-                                body: "The restore of \(job.backup.relativePath) into \(job.newDatabase) on \(server), started from the console, failed: \(reason). The half-made library was dropped again; the backups are unchanged.",
+                                body: "The restore of \(job.source.label) into \(job.newDatabase) on \(server), started from the console, failed: \(reason). The half-made library was dropped again; the backups are unchanged.",
                                 kind: .failure)
         case .cancelled, .running:
             return Notify.Notification(title: "Laterbase: \(what) cancelled",
-                                body: "The restore of \(job.backup.relativePath) into \(job.newDatabase) on \(server) was cancelled; the half-made library was dropped again.",
+                                body: "The restore of \(job.source.label) into \(job.newDatabase) on \(server) was cancelled; the half-made library was dropped again.",
                                 kind: .info)
         }
     }
@@ -154,4 +189,5 @@ actor ConsoleRestoreJobs {
 /// Bytes fed so far, written by the restore's feed and read by the page.
 final class ProgressCounter: Sendable {
     let bytes = Atomic<Int64>(0)
+    let phase = Mutex<String?>(nil)
 }

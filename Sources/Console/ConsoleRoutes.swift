@@ -32,6 +32,8 @@ struct ConsoleRoutes: Sendable {
         router.get("/search") { request, context in search(request, context) }
         router.get("/restore") { request, context in try restoreForm(request, context) }
         router.post("/restore") { request, context in try await startRestore(request, context) }
+        router.get("/restore-at") { request, context in restoreAtForm(request, context) }
+        router.post("/restore-at") { request, context in try await startRestoreAt(request, context) }
         router.get("/jobs") { _, context in await jobPage(context) }
         router.post("/jobs/cancel") { request, context in try await cancelRestore(request, context) }
         router.post("/verify") { request, context in try await verify(request, context) }
@@ -141,12 +143,54 @@ struct ConsoleRoutes: Sendable {
         let backup = try findBackup(form["file"])
         let name = (form["as"] ?? "").trimmingCharacters(in: .whitespaces)
         do {
-            _ = try await jobs.start(backup, as: name)
+            _ = try await jobs.start(.backup(backup), as: name)
         } catch {
             let view = RestorePage(backup, suggested: name, problem: oneLine(error), target: targetText, zone: zone)
             return try page("Restore \(backup.database)", view, session: context.session, status: .conflict).response(from: request, context: context)
         }
         return .redirect(to: "/jobs", type: .normal)
+    }
+
+    private func restoreAtForm(_ request: Request, _ context: ConsoleContext) -> ConsolePage<RestoreAtPage> {
+        let database = query(request, "db")
+        let project = query(request, "project")
+        let at = query(request, "at")
+        return page("Restore \(database) as it was at…", restoreAtPage(database, project: project.isEmpty ? nil : project, value: at.isEmpty ? nil : at,
+                                                                         suggested: nil, problem: nil), session: context.session)
+    }
+
+    private func restoreAtPage(_ database: String, project: String?, value: String?, suggested: String?, problem: String?) -> RestoreAtPage {
+        let now = Date()
+        let window = UndoWindowSnapshot.exists(runtime.archiveLayout) ? UndoWindowSnapshot(layout: runtime.archiveLayout, now: now).window : nil
+        return RestoreAtPage(database: database, project: project, value: value, suggested: suggested, problem: problem, window: window,
+                             backups: project == nil ? [] : StoredBackup.all(in: runtime.layout), target: targetText, zone: zone, now: now)
+    }
+
+    /// Checks TIME against the undo window (the same refusals as `restore --at`), then starts the job.
+    private func startRestoreAt(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let form = try await ConsoleForm.read(request, context: context)
+        let database = form["db"] ?? ""
+        let text = (form["at"] ?? "").trimmingCharacters(in: .whitespaces)
+        let name = (form["as"] ?? "").trimmingCharacters(in: .whitespaces)
+        let problem: String
+        if let time = RestoreTime.parse(text, zone: zone) {
+            let window = UndoWindowSnapshot(layout: runtime.archiveLayout).window
+            switch window.base(for: time) {
+            case .failure(let refusal):
+                problem = refusal.description
+            case .success:
+                do {
+                    _ = try await jobs.start(.moment(database: database, at: time), as: name)
+                    return .redirect(to: "/jobs", type: .normal)
+                } catch {
+                    problem = oneLine(error)
+                }
+            }
+        } else {
+            problem = "“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(zone.identifier)), or add Z / +01:00"
+        }
+        let view = restoreAtPage(database, project: nil, value: text, suggested: name, problem: problem)
+        return try page("Restore \(database) as it was at…", view, session: context.session, status: .conflict).response(from: request, context: context)
     }
 
     private func jobPage(_ context: ConsoleContext) async -> ConsolePage<JobPage> {

@@ -24,6 +24,9 @@ struct JobPage: ConsoleView {
         let started: String
         let fedText: String
         let share: Share?
+        /// A point-in-time restore: its phase instead of bytes of SQL.
+        let moment: Bool
+        let phase: String?
         let elapsed: String
         let running: Bool
         let succeeded: Bool
@@ -47,8 +50,11 @@ struct JobPage: ConsoleView {
                               percent: String(format: "%.0f", min(100, Double(fed) * 100 / Double(total)))) : nil
         }
         let failure: String? = if case .failed(let reason) = job.outcome { reason } else { nil }
-        self.job = Job(file: job.backup.relativePath, newDatabase: job.newDatabase, server: job.target.host + ":" + String(job.target.port),
+        var moment = false
+        if case .moment = job.source { moment = true }
+        self.job = Job(file: job.source.label, newDatabase: job.newDatabase, server: job.target.host + ":" + String(job.target.port),
                        started: PageFormat.time(job.startedAt, zone: zone), fedText: PageFormat.bytes(fed), share: share,
+                       moment: moment, phase: job.outcome == .running ? job.phase : nil,
                        elapsed: PageFormat.age((job.finishedAt ?? now).timeIntervalSince(job.startedAt)),
                        running: job.outcome == .running, succeeded: job.outcome == .succeeded, cancelled: job.outcome == .cancelled,
                        failure: failure, host: job.target.host, user: job.target.user)

@@ -40,6 +40,8 @@ struct SearchPage: ConsoleView {
         let hasOlder: Bool
         let olderSummary: String
         let allLink: String?
+        /// The restore of this library as it was at a moment, prefilled with the project's saved times.
+        let restoreAtLink: String
     }
 
     let query: String
@@ -120,7 +122,8 @@ struct SearchPage: ConsoleView {
                           oldestTaken: PageFormat.time(hit.oldest.backup.time, zone: zone), fileQuery: PageFormat.query(newest.backup.relativePath),
                           older: older, hasOlder: !older.isEmpty,
                           olderSummary: more ? "The next \(older.count) of \(hit.backupCount - 1) older backups" : plural(older.count, "older backup", "older backups"),
-                          allLink: more ? all : nil)
+                          allLink: more ? all : nil,
+                          restoreAtLink: "/restore-at?db=\(PageFormat.query(hit.database))&project=\(PageFormat.query(hit.name))")
     }
 
     private static func backupRow(_ backup: ProjectBackup, zone: TimeZone) -> BackupRow {

@@ -20,6 +20,9 @@ public struct PointInTimeRestore: Sendable {
     public let user: String
     /// How long replay may take before the restore gives up.
     public var replayTimeoutSeconds = 3600
+    /// Told each phase as it begins ("unpacking the base backup …", "replaying WAL to …",
+    /// "copying the library into the new database"): the console's restore job shows it.
+    public var phase: @Sendable (String) -> Void = { _ in }
     public var logger: Logger { target.logger }
 
     public init(layout: ArchiveLayout, target: RestoreTarget, user: String) {
@@ -150,6 +153,7 @@ public struct PointInTimeRestore: Sendable {
                 while try await group.next() != nil {}
             }
             logger.info("replay reached the target", metadata: [LogKey.seconds: "\(Self.seconds(ContinuousClock.now - started))"])
+            phase("copying the library into the new database")
             let result = try await body(scratch, removal, selective)
             let removing = ContinuousClock.now
             await removal.finish()

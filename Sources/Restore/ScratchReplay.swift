@@ -27,6 +27,7 @@ extension PointInTimeRestore {
             mark = now
         }
         // tar (inflate and writes) and the copies of the WAL overlap.
+        self.phase("unpacking the base backup \(base.name) (\(ByteText.text(base.manifest.bytes))) and staging \(wal.count) WAL segment(s)")
         let started = ContinuousClock.now
         async let unpacked: Duration = { try await scratch.unpack(base, selective: selective, files: files, tools: self.target.tools); return ContinuousClock.now - started }()
         do {
@@ -42,6 +43,7 @@ extension PointInTimeRestore {
         logger.debug("restore phase", metadata: ["phase": "of which stage", LogKey.seconds: "\(Self.seconds(staged))"])
         phase("unpack and stage")
         try scratch.configure(target: target, zeroFilled: selective != nil)
+        self.phase("replaying WAL to \(UndoWindow.text(target))")
         let pending = PendingWal(rest, logger: logger)
         // One deadline for the starts and the replay.
         let deadline = ContinuousClock.now + .seconds(replayTimeoutSeconds)

@@ -24,19 +24,19 @@ struct ConsoleHarness: ConsoleUnderTest {
     ///   - openFiles: the soft limit of open files the agent starts with (by prlimit; the hard
     ///     limit stays this process's).
     static func with(projects: Int = 3, blobKilobytes: Int = 64, port: Int? = nil, replication: Bool = false,
-                     directory: String? = nil, openFiles: UInt? = nil,
+                     directory: String? = nil, openFiles: UInt? = nil, extra: [String: String] = [:],
                      ready: (@Sendable (ConsoleHarness) async -> Bool)? = nil,
                      _ body: (ConsoleHarness) async throws -> Void) async throws {
         try await PostgresCluster.withCluster(.init(replication: replication)) { cluster in
             try await cluster.createDatabase(library)
             try await ResolveFixture.populate(cluster, database: library, projects: projects, blobKilobytes: blobKilobytes)
-            let harness = try await start(cluster, port: port, directory: directory, openFiles: openFiles, ready: ready)
+            let harness = try await start(cluster, port: port, directory: directory, openFiles: openFiles, extra: extra, ready: ready)
             defer { harness.stop() }
             try await body(harness)
         }
     }
 
-    private static func start(_ cluster: PostgresCluster, port chosen: Int?, directory given: String?, openFiles: UInt?,
+    private static func start(_ cluster: PostgresCluster, port chosen: Int?, directory given: String?, openFiles: UInt?, extra: [String: String] = [:],
                               ready: (@Sendable (ConsoleHarness) async -> Bool)?) async throws -> ConsoleHarness {
         let directory = given ?? NSTemporaryDirectory() + "laterbase-console-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -47,7 +47,7 @@ struct ConsoleHarness: ConsoleUnderTest {
         let environment = cluster.agentEnvironment(backupDirectory: directory, [
             "BACKUP_ON_START": "true", "BACKUP_SCHEDULE": "0 0 1 1 *",
             "CONSOLE": "on", "CONSOLE_ADDRESS": "127.0.0.1", "CONSOLE_PORT": String(port), "CONSOLE_PASSWORD": password,
-        ])
+        ].merging(extra) { _, new in new })
         // With `openFiles`, prlimit sets the soft limit and execs the agent (the hard limit stays ours).
         var wrapper: [String] = []
         if let openFiles {

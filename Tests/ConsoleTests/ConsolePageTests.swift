@@ -83,8 +83,8 @@ struct ConsolePageTests {
         #expect(try await render(JobPage(nil, zone: .gmt, now: Date())).contains("No restore has run since the agent started."))
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         func job(_ outcome: ConsoleRestoreJobs.Outcome, total: Int64?) -> ConsoleRestoreJobs.Job {
-            .init(id: 1, backup: Self.backup, newDatabase: Self.hostile, target: ConnectionParameters(host: "db", port: 5433, user: "resolve"),
-                  startedAt: start, totalBytes: total, fedBytes: 500, finishedAt: outcome == .running ? nil : start + 65, outcome: outcome)
+            .init(id: 1, source: .backup(Self.backup), newDatabase: Self.hostile, target: ConnectionParameters(host: "db", port: 5433, user: "resolve"),
+                  startedAt: start, totalBytes: total, fedBytes: 500, phase: nil, finishedAt: outcome == .running ? nil : start + 65, outcome: outcome)
         }
         let running = try await render(JobPage(job(.running, total: 1000), zone: .gmt, now: start + 5))
         #expect(running.contains(#"<progress max="1000" value="500"></progress><p>500 bytes of 1 KB of SQL fed (50 %)</p>"#))

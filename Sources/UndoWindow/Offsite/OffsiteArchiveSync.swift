@@ -100,7 +100,12 @@ public struct OffsiteArchiveSync: Sendable {
         }
         for file in snapshot.wal where !file.isPartial && index.wal[file.fileName] == nil {
             if Task.isCancelled { throw CancellationError() }
-            try await copyWal(file.path, name: file.fileName, into: &index, crypt: crypt, outcome: &outcome)
+            do {
+                try await copyWal(file.path, name: file.fileName, into: &index, crypt: crypt, outcome: &outcome)
+            } catch where !FileManager.default.fileExists(atPath: file.path) {
+                // Removed meanwhile by the local retention (a new base backup made it unneeded): nothing to copy.
+                continue
+            }
         }
         for base in snapshot.bases where index.bases[base.name] == nil {
             try await copyBase(base, crypt: crypt)
