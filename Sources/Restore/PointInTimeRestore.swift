@@ -178,7 +178,7 @@ public struct PointInTimeRestore: Sendable {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        String(format: "%.1f", duration.seconds)
     }
 
     /// The archive files replay needs: from the base backup's start segment up to the first

@@ -21,30 +21,39 @@ struct OffsiteRestoreTests {
             .flatMap { try? JSONCoding.decoder.decode(OffsiteArchiveIndex.self, from: $0) }
     }
 
+    /// What both tests start with: `run` archiving and copying offsite, a timeline of `items`
+    /// clips added, a second noted, the timeline deleted, a dump pass, and the wait until the
+    /// remote's window passes the noted second (+3 s). Returns the running agent, the timeline
+    /// and the noted second; `started`: when the wait began (for the measured figure).
+    static func deletedTimelineOffsite(_ archive: ArchiveHarness, _ remote: RcloneServer, items: Int)
+        async throws -> (agent: Process, timeline: String, noted: String, waited: Duration) {
+        let offsite = offsite(remote)
+        let agent = try archive.startAgent(offsite)
+        #expect(await archive.waitUntilArchiving(), "\(archive.log)")
+        let timeline = try await archive.addTimeline("Edit v\(items)", items: items)
+        try await Task.sleep(for: .milliseconds(1200))
+        let notedDate = Date()
+        try await Task.sleep(for: .milliseconds(1200))
+        try await archive.deleteTimeline(timeline)
+        let dump = try await archive.run(["backup"], offsite)
+        #expect(dump.status == 0, "\(dump.stderr)")
+        let started = ContinuousClock.now
+        let reached = await poll(timeout: .seconds(60)) {
+            (remoteIndex(remote)?.window.newest ?? .distantPast) > notedDate.addingTimeInterval(3)
+        }
+        #expect(reached, "\(remote.files()) \(archive.log)")
+        return (agent, timeline, ArchiveHarness.text(notedDate), ContinuousClock.now - started)
+    }
+
     @Test("BACKUP_DIR deleted: --at TIME and the newest dump come back from the remote alone; list --offsite shows both")
     func restoreFromRemoteAlone() async throws {
         try await ArchiveHarness.with { cluster, archive in
             let remote = try RcloneServer()
             defer { remote.remove() }
             let offsite = Self.offsite(remote)
-            let agent = try archive.startAgent(offsite)
-            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
-            let timeline = try await archive.addTimeline("Edit v7", items: 4)
-            try await Task.sleep(for: .milliseconds(1200))
-            let notedDate = Date()
-            let noted = ArchiveHarness.text(notedDate)
-            try await Task.sleep(for: .milliseconds(1200))
-            try await archive.deleteTimeline(timeline)
-            let dump = try await archive.run(["backup"], offsite)
-            #expect(dump.status == 0, "\(dump.stderr)")
-
             // The offsite window reaches past the deletion within the bound.
-            let started = ContinuousClock.now
-            let reached = await poll(timeout: .seconds(60)) {
-                (Self.remoteIndex(remote)?.window.newest ?? .distantPast) > notedDate.addingTimeInterval(3)
-            }
-            #expect(reached, "\(remote.files()) \(archive.log)")
-            print("measured: the offsite window passed TIME + 3 s after \(ContinuousClock.now - started) (OFFSITE_MAX_WAL_LAG 20s)")
+            let (agent, timeline, noted, waited) = try await Self.deletedTimelineOffsite(archive, remote, items: 4)
+            print("measured: the offsite window passed TIME + 3 s after \(waited) (OFFSITE_MAX_WAL_LAG 20s)")
             let index = try #require(Self.remoteIndex(remote))
             #expect(index.bases.count == 1)
             #expect(remote.files().contains { $0.hasPrefix("laterbase/.base/") && $0.hasSuffix("/" + ArchiveLayout.manifestName) })
@@ -102,19 +111,7 @@ struct OffsiteRestoreTests {
             let remote = try RcloneServer()
             defer { remote.remove() }
             let offsite = Self.offsite(remote)
-            let agent = try archive.startAgent(offsite)
-            #expect(await archive.waitUntilArchiving(), "\(archive.log)")
-            let timeline = try await archive.addTimeline("Edit v8", items: 3)
-            try await Task.sleep(for: .milliseconds(1200))
-            let notedDate = Date()
-            let noted = ArchiveHarness.text(notedDate)
-            try await Task.sleep(for: .milliseconds(1200))
-            try await archive.deleteTimeline(timeline)
-            #expect(try await archive.run(["backup"], offsite).status == 0)
-            let reached = await poll(timeout: .seconds(60)) {
-                (Self.remoteIndex(remote)?.window.newest ?? .distantPast) > notedDate.addingTimeInterval(3)
-            }
-            #expect(reached, "\(remote.files())")
+            let (agent, timeline, noted, _) = try await Self.deletedTimelineOffsite(archive, remote, items: 3)
             // While run holds the WAL archive, rebuild-local refuses.
             let refused = try await archive.run(["rebuild-local"], offsite)
             #expect(refused.status == 1)

@@ -74,7 +74,7 @@ public struct LibraryExport: Sendable {
             SecureFile.syncDirectory(of: file.path)
             let elapsed = ContinuousClock.now - started
             return Exported(file: file, sha256: sha256, bytes: bytes,
-                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                            seconds: elapsed.seconds)
         } catch {
             unlink(file.temporaryPath)
             if !FileManager.default.fileExists(atPath: file.path) { unlink(file.checksumPath) }

@@ -34,7 +34,7 @@ public struct OffsiteDrill: Sendable {
         // A drill is not resumed by hand: what it fetched goes, also after a failure.
         fetch.remove()
         let elapsed = ContinuousClock.now - clock
-        record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        record.seconds = elapsed.seconds
         return record
     }
 
