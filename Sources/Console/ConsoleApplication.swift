@@ -32,7 +32,8 @@ func buildConsoleApplication(settings: ConsoleSettings, runtime: AgentRuntime, l
     let router = Router(context: ConsoleContext.self)
     router.add(middleware: ConsoleAuthMiddleware(sessions: sessions))
     let drills = ConsoleDrills(runtime: runtime, notifications: notifications, logger: logger)
-    ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, drills: drills, metrics: metrics, notifications: notifications, templates: templates,
+    let exports = ConsoleExports(runtime: runtime, logger: logger)
+    ConsoleRoutes(runtime: runtime, sessions: sessions, jobs: jobs, drills: drills, exports: exports, metrics: metrics, notifications: notifications, templates: templates,
                   logger: logger).register(on: router)
     let address = settings.address
     let port = settings.port

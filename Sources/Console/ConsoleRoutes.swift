@@ -18,6 +18,7 @@ struct ConsoleRoutes: Sendable {
     let sessions: ConsoleSessions
     let jobs: ConsoleRestoreJobs
     let drills: ConsoleDrills
+    let exports: ConsoleExports
     let metrics: ConsoleMetrics
     let notifications: AgentNotifications
     let templates: ConsoleTemplates
@@ -40,6 +41,9 @@ struct ConsoleRoutes: Sendable {
         router.get("/notifications") { _, context in await notificationsPage(context) }
         router.post("/notifications/test") { request, context in try await testNotification(request, context) }
         router.post("/drill") { request, context in try await startDrill(request, context) }
+        router.get("/exports") { _, context in await exportsPage(context) }
+        router.post("/exports") { request, context in try await startExport(request, context) }
+        router.get("/exports/download") { request, context in try await download(request, context) }
         router.get("/metrics") { _, _ in await metricsText() }
         router.get("/healthz") { _, _ in await healthz() }
     }
@@ -254,6 +258,45 @@ struct ConsoleRoutes: Sendable {
             throw HTTPError(.conflict, message: problem.description)
         }
         return .redirect(to: "/", type: .normal)
+    }
+
+    private func exportsPage(_ context: ConsoleContext) async -> ConsolePage<ExportsPage> {
+        let job = await exports.job
+        let view = ExportsPage(job: job, files: await exports.files(), zone: zone, now: Date())
+        return page("Download for Resolve", view, session: context.session, refresh: job?.outcome == .running ? 2 : nil)
+    }
+
+    /// `file=` a backup as the pages list it, or `db=` and `at=` a moment of the undo window.
+    private func startExport(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let form = try await ConsoleForm.read(request, context: context)
+        do {
+            if let file = form["file"], !file.isEmpty {
+                let backup = try findBackup(file)
+                try await exports.start(backup.database, source: .backup(backup), label: backup.relativePath)
+            } else {
+                let database = form["db"] ?? ""
+                let text = (form["at"] ?? "").trimmingCharacters(in: .whitespaces)
+                guard let time = RestoreTime.parse(text, zone: zone) else {
+                    throw ConsoleProblem("“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(zone.identifier)), or add Z / +01:00")
+                }
+                if case .failure(let refusal) = UndoWindowSnapshot(layout: runtime.archiveLayout).window.base(for: time) { throw ConsoleProblem(refusal.description) }
+                try await exports.start(database, source: .at(time), label: "\(database) as it was at \(UTCFormat.message(time))")
+            }
+        } catch let problem as ConsoleProblem {
+            throw HTTPError(.conflict, message: problem.description)
+        }
+        return .redirect(to: "/exports", type: .normal)
+    }
+
+    /// A file of `/exports` by its exact name (nothing else under BACKUP_DIR can be named).
+    private func download(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let name = query(request, "name")
+        guard let path = await exports.path(of: name) else { throw HTTPError(.notFound, message: "no export named “\(name)” (they are kept for a day)") }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.contentDisposition] = "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: "_"))\""
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: path, context: context))
     }
 
     // MARK: machine-readable

@@ -7,7 +7,7 @@ import Mustache
 /// beside the executable; the container image copies that folder next to `/usr/local/bin/backup-agent`.
 struct ConsoleTemplates: Sendable {
     /// Every template a page renders; loading fails unless each one is there.
-    static let names = ["layout", "login", "overview", "backups", "search", "restore", "restore-at", "job", "verify", "notifications"]
+    static let names = ["layout", "login", "overview", "backups", "search", "restore", "restore-at", "job", "verify", "notifications", "exports"]
     /// The resource folder SwiftPM makes for the Console target of the package `laterbase`.
     static let resourceFolder = "laterbase_Console.resources"
 

@@ -14,6 +14,8 @@ struct ConsoleReply: Sendable {
     let status: Int
     let headers: [String: String]
     let body: String
+    /// The body's bytes as sent (in-process replies; a download is not text).
+    var data = Data()
     func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 

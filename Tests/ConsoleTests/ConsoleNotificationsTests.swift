@@ -35,7 +35,8 @@ struct NotifyingConsole: Sendable {
 
     static func with(cluster: PostgresCluster?, _ extra: [String: String],
                      _ body: @escaping @Sendable (NotifyingConsole) async throws -> Void) async throws {
-        let directory = NSTemporaryDirectory() + "laterbase-console-notify-\(UUID().uuidString)"
+        // Short: a scratch server (export) keeps its socket below it.
+        let directory = NSTemporaryDirectory() + "laterbase-cn-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let password = "console-\(UUID().uuidString.prefix(12))"

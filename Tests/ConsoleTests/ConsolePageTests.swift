@@ -20,7 +20,7 @@ struct ConsolePageTests {
         let templates = try await ConsoleTemplates.load()
         let html = try #require(templates.render(ConsolePage(templates: templates, title: title, view: view, session: session, refresh: refresh)))
         #expect(!html.contains("<b>Demo"), "unescaped: \(html)")
-        #expect(html.contains(#"<nav><a href="/">Overview</a><a href="/search">Find a project</a><a href="/jobs">Restore job</a><a href="/notifications">Notifications</a></nav>"#))
+        #expect(html.contains(#"<nav><a href="/">Overview</a><a href="/search">Find a project</a><a href="/jobs">Restore job</a><a href="/exports">Downloads</a><a href="/notifications">Notifications</a></nav>"#))
         #expect(html.contains("<h1>\(title == Self.hostile ? Self.escaped : title)</h1>"))
         return html
     }

@@ -31,7 +31,8 @@ struct InProcessClient: ConsoleClient {
             let name = field.name.canonicalName
             replyHeaders[name] = replyHeaders[name].map { $0 + "\n" + field.value } ?? field.value
         }
-        return ConsoleReply(status: Int(response.status.code), headers: replyHeaders, body: String(buffer: response.body))
+        return ConsoleReply(status: Int(response.status.code), headers: replyHeaders, body: String(buffer: response.body),
+                            data: Data(response.body.readableBytesView))
     }
 }
 
