@@ -191,7 +191,7 @@ struct ConsoleRoutes: Sendable {
                 }
             }
         } else {
-            problem = "“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(zone.identifier)), or add Z / +01:00"
+            problem = "“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(PageFormat.zoneName(zone))), or add Z / +01:00"
         }
         let view = restoreAtPage(database, project: nil, value: text, suggested: name, problem: problem)
         return try page("Restore \(database) as it was at…", view, session: context.session, status: .conflict).response(from: request, context: context)
@@ -277,7 +277,7 @@ struct ConsoleRoutes: Sendable {
                 let database = form["db"] ?? ""
                 let text = (form["at"] ?? "").trimmingCharacters(in: .whitespaces)
                 guard let time = RestoreTime.parse(text, zone: zone) else {
-                    throw ConsoleProblem("“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(zone.identifier)), or add Z / +01:00")
+                    throw ConsoleProblem("“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(PageFormat.zoneName(zone))), or add Z / +01:00")
                 }
                 if case .failure(let refusal) = UndoWindowSnapshot(layout: runtime.archiveLayout).window.base(for: time) { throw ConsoleProblem(refusal.description) }
                 try await exports.start(database, source: .at(time), label: "\(database) as it was at \(UTCFormat.message(time))")

@@ -9,6 +9,11 @@ enum PageFormat {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 
+    /// The zone's name as an engineer who set `TZ` reads it: `UTC` (not Foundation's `GMT`), `Europe/Berlin`.
+    static func zoneName(_ zone: TimeZone) -> String {
+        zone.secondsFromGMT() == 0 && ["UTC", "GMT", "Etc/UTC"].contains(zone.identifier) ? "UTC" : zone.identifier
+    }
+
     /// `2026-11-24 14:34:59 CET`, in the agent's `TZ`; "—" for none.
     static func time(_ date: Date?, zone: TimeZone) -> String {
         guard let date else { return "—" }

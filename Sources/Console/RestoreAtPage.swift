@@ -35,7 +35,7 @@ struct RestoreAtPage: ConsoleView {
         self.database = database
         self.project = project
         self.target = target
-        zoneName = zone.identifier
+        zoneName = PageFormat.zoneName(zone)
         let link = { (time: Date) in
             "/restore-at?db=\(PageFormat.query(database))" + (project.map { "&project=\(PageFormat.query($0))" } ?? "")
                 + "&at=\(PageFormat.query(Self.text(time, zone: zone)))"
