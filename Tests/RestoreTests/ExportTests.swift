@@ -92,4 +92,27 @@ struct ExportTests {
             #expect(archive.scratchLeftovers.isEmpty)
         }
     }
+
+    @Test("an export folder that cannot hold the library: refused in one line before pg_dump, nothing written",
+          .enabled(if: SystemAccount.isRoot, "mounting a small tmpfs needs root"))
+    func noSpace() async throws {
+        try await PostgresCluster.withCluster { cluster in
+            let agent = try AgentHarness(cluster: cluster)
+            defer { agent.remove() }
+            try await cluster.createDatabase("Resolve")
+            try await ResolveFixture.populate(cluster, database: "Resolve", projects: 2, blobKilobytes: 256)
+            let folder = agent.backupDirectory + ".small"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try await ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", folder]).output()
+            defer {
+                _ = umount(folder)
+                try? FileManager.default.removeItem(atPath: folder)
+            }
+            let refused = try await agent.run(["export", "--db", "Resolve", "--live", "--out", folder])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.hasPrefix("exporting needs about ") && refused.stderr.contains("free space or choose another --out"), "\(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        }
+    }
 }
