@@ -67,6 +67,8 @@ public struct LibraryExport: Sendable {
                 try await exportMoment(database, at: moment, now: now, into: file)
             }
             try Task.checkCancellation()
+            // As the backups: the owner and its group read it, others not (it holds every project).
+            chmod(file.temporaryPath, 0o640)
             let sha256 = try await SecureFile.digest(of: file.temporaryPath, using: SHA256.self)
             let bytes = ((try FileManager.default.attributesOfItem(atPath: file.temporaryPath))[.size] as? NSNumber)?.int64Value ?? 0
             try SecureFile.writeAtomically(Data("\(sha256)  \(file.name)\n".utf8), to: file.checksumPath, mode: 0o644)
