@@ -149,6 +149,11 @@ extension PointInTimeRestore {
                 }
             }
             let replayed = state.flatMap { $0[2] }.flatMap(LSN.parse)
+            if let replayed, let last {
+                // How far replay is, against the end of the staged WAL (the target lies before it).
+                let end = (last.number + 1) * last.segmentSize - 1
+                self.phase("replaying WAL: at \(LSN.format(replayed)) of at most \(LSN.format(end)) (\(ByteText.text(Int64(end - min(end, replayed)))) of WAL left at most)")
+            }
             let observation = scratch.observeReplay(replayed: replayed)
             if let untaken = stall.untaken(observation, at: .now) { throw Self.untaken(untaken, in: scratch) }
             if let replayed, let missing = stall.observe(observation, at: .now) {
