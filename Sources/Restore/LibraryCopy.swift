@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LaterbaseCore
 import Logging
 import UndoWindow
@@ -28,6 +29,9 @@ struct LibraryCopy: Sendable {
     /// pg_dump's own reason is told). Its "server closed the connection unexpectedly" does not say
     /// which server: the Resolve server is fine when the scratch server is what stopped.
     var sourceGone: @Sendable () -> String? = { nil }
+    /// Told the bytes of SQL copied before and after each chunk (parallel copies only: with one
+    /// session the bytes go from pg_dump to psql through the FIFO, past the agent).
+    var copied: (@Sendable (_ before: Int64, _ after: Int64) -> Void)?
 
     /// `dumped` runs once pg_dump has written everything (psql may still be building indexes).
     /// `library` is made first unless it exists already (``NewLibrary/create(connectable:cancellable:)``).
@@ -53,7 +57,16 @@ struct LibraryCopy: Sendable {
         try await ParallelFeed.fill(library) { feed in
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await dump.run(onOutput: { try await feed.consume($0) }) }
+                    let (copied, total) = (copied, CopiedBytes())
+                    group.addTask {
+                        try await dump.run(onOutput: { chunk in
+                            try await feed.consume(chunk)
+                            if let copied {
+                                let after = total.value.add(Int64(chunk.count), ordering: .relaxed).newValue
+                                copied(after - Int64(chunk.count), after)
+                            }
+                        })
+                    }
                     // A session that failed stops pg_dump at once, whether or not it writes on.
                     group.addTask {
                         for await _ in feed.failures {
@@ -123,4 +136,9 @@ struct LibraryCopy: Sendable {
             if let error = failures.psql ?? failures.dump { throw error }
         }
     }
+}
+
+/// The bytes a parallel copy passed on so far.
+private final class CopiedBytes: Sendable {
+    let value = Atomic<Int64>(0)
 }

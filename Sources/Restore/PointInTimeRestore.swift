@@ -214,6 +214,11 @@ public struct PointInTimeRestore: Sendable {
         dump.connect(to: server, application: "laterbase-restore-at")
         var copy = LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo")
         copy.sourceGone = { scratch.isRunning() ? nil : scratch.stopReason() }
+        let phase = self.phase
+        copy.copied = { before, after in
+            // At each 4 MiB: the text is for a page that reloads every 2 s.
+            if before >> 22 != after >> 22 { phase("copying the library into the new database: \(ByteText.text(after)) of SQL so far") }
+        }
         try await copy.run(into: library, from: source, dumped: dumped)
     }
 }
