@@ -70,7 +70,12 @@ actor ConsoleExports {
     func files(now: Date = Date()) -> [File] {
         let manager = FileManager.default
         var found: [File] = []
-        for name in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".backup") && !name.hasPrefix(".") {
+        let names = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
+        // What an export killed with the agent left (its temporary name): never while one runs.
+        if job?.outcome != .running {
+            for name in names where name.hasPrefix(".") && name.hasSuffix(".partial") { try? manager.removeItem(atPath: folder + "/" + name) }
+        }
+        for name in names where name.hasSuffix(".backup") && !name.hasPrefix(".") {
             let path = folder + "/" + name
             guard let attributes = try? manager.attributesOfItem(atPath: path), let made = attributes[.modificationDate] as? Date else { continue }
             if now.timeIntervalSince(made) > Self.keepSeconds {
