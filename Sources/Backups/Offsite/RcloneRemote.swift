@@ -77,8 +77,12 @@ public struct RcloneRemote: Sendable {
         try await verify(target(folder, file), against: localPath, sha256: sha256, crypt: crypt)
     }
 
+    /// Always transfers (`--ignore-times`): on a remote that keeps neither modification times nor
+    /// hashes (WebDAV without a vendor, a crypt remote over one) rclone would otherwise compare
+    /// sizes only and skip a new file of the same size — the undo window's index rewritten with
+    /// other content, or a copy cut short and left at the right size.
     private func copy(from source: String, to destination: String) async throws {
-        try await command(["copyto", "--retries", "1", "--low-level-retries", "2", "--contimeout", "10s", "--timeout", "60s",
+        try await command(["copyto", "--ignore-times", "--retries", "1", "--low-level-retries", "2", "--contimeout", "10s", "--timeout", "60s",
                            source, destination]).output()
     }
 

@@ -12,7 +12,7 @@ import Logging
 /// locally": a lost or emptied `.wal/` must not take the offsite archive with it.
 ///
 /// Never throws: a failure is logged, kept in the index as `lastError` (health reports the
-/// lag), and the next sync resumes (rclone skips files already there). One sync at a time
+/// lag), and the next sync copies what is not offsite yet. One sync at a time
 /// (`.laterbase/offsite-archive.lock`; a second one returns at once).
 public struct OffsiteArchiveSync: Sendable {
     public let remote: RcloneRemote
@@ -103,7 +103,9 @@ public struct OffsiteArchiveSync: Sendable {
             do {
                 try await copyWal(file.path, name: file.fileName, into: &index, crypt: crypt, outcome: &outcome)
             } catch where !FileManager.default.fileExists(atPath: file.path) {
-                // Removed meanwhile by the local retention (a new base backup made it unneeded): nothing to copy.
+                // Removed meanwhile by the local retention (a new base backup made it unneeded):
+                // nothing to copy, and whatever part of it reached the remote goes.
+                index.pendingDeletes.append(OffsiteArchiveIndex.walFolder + "/" + file.fileName)
                 continue
             }
         }
@@ -116,8 +118,12 @@ public struct OffsiteArchiveSync: Sendable {
         // The rolling copy of the segment being written: changed since its last copy, and not too often.
         if let partial = snapshot.wal.last, partial.isPartial, index.wal[partial.fileName]?.written(at: partial.modified) != true,
            now.timeIntervalSince(index.partialCopiedAt ?? .distantPast) >= partialInterval {
-            try await copyWal(partial.path, name: partial.fileName, into: &index, crypt: crypt, outcome: &outcome)
-            index.partialCopiedAt = now
+            do {
+                try await copyWal(partial.path, name: partial.fileName, into: &index, crypt: crypt, outcome: &outcome)
+                index.partialCopiedAt = now
+            } catch where !FileManager.default.fileExists(atPath: partial.path) {
+                // pg_receivewal finished the segment meanwhile (renamed it): the next sync copies it complete.
+            }
         }
         // Everything local is offsite: the remote holds the WAL up to where the receiver streamed.
         let allCopied = snapshot.wal.allSatisfy { index.wal[$0.fileName]?.written(at: $0.modified) == true }
