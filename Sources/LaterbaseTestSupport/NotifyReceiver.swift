@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// A real HTTP server on a free loopback port that records what it is sent: Apprise's `json://`
@@ -20,6 +22,7 @@ public final class NotifyReceiver: Sendable {
     private let hits = Mutex<[Hit]>([])
     private let released = Atomic<Bool>(false)
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    private let group: Mutex<ServiceGroup?> = Mutex(nil)
 
     public var received: [Hit] { hits.withLock { $0 } }
 
@@ -28,11 +31,30 @@ public final class NotifyReceiver: Sendable {
     public static func with<T>(_ body: (NotifyReceiver) async throws -> T) async throws -> T {
         let receiver = NotifyReceiver(port: try FreePort.find())
         try await receiver.start()
-        defer {
-            receiver.release()
-            receiver.task.withLock { $0?.cancel() }
+        do {
+            let result = try await body(receiver)
+            await receiver.stop()
+            return result
+        } catch {
+            await receiver.stop()
+            throw error
         }
-        return try await body(receiver)
+    }
+
+    /// Stops the server gracefully first: it stops accepting, then serves what it accepted. A
+    /// cancelled server task with a connection accepted but not yet served traps in NIO
+    /// ("Deinited NIOAsyncWriter without calling finish()", apple/swift-nio#3481; a late Apprise
+    /// retry after a test crashed a CI run). After 5 s (a `/hang` delivery) the task is cancelled.
+    private func stop() async {
+        release()
+        await group.withLock { $0 }?.triggerGracefulShutdown()
+        guard let running = task.withLock({ $0 }) else { return }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(5))
+            running.cancel()
+        }
+        _ = try? await running.value
+        watchdog.cancel()
     }
 
     public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
@@ -57,7 +79,9 @@ public final class NotifyReceiver: Sendable {
         let listening = AsyncStream<Void>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { _ in listening.continuation.yield() })
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        let serviceGroup = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "notify-receiver")))
+        group.withLock { $0 = serviceGroup }
+        task.withLock { $0 = Task { try await serviceGroup.run() } }
         for await _ in listening.stream { break }
     }
 
