@@ -59,6 +59,23 @@ public final class RcloneServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: root)
     }
 
+    /// A config (0600, beside ``configPath``) with the WebDAV remote `offsite` wrapped in the crypt
+    /// remote `sealed` (folder `vault`), and — with `localTwin` — the same folder as rclone's
+    /// `local` remote `disk` (which keeps MD5 and SHA-1, as S3, B2 or GCS do) wrapped in the crypt
+    /// remote `hashed`. One passphrase, obscured by `rclone obscure`, never an argument of ours.
+    public func sealedConfig(localTwin: Bool = false) async throws -> String {
+        let obscured = try await ChildProcess(try Self.rclone, ["obscure", "crypt-pass-\(UUID().uuidString.prefix(8))"]).output()
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = root + "/sealed.conf"
+        var text = try String(contentsOfFile: configPath, encoding: .utf8) + "\n[sealed]\ntype = crypt\nremote = offsite:vault\npassword = \(obscured)\n"
+        if localTwin {
+            text += "\n[disk]\ntype = local\n\n[hashed]\ntype = crypt\nremote = disk:\(served)/vault\npassword = \(obscured)\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+
     /// Files under the served folder, as `relative/path`.
     public func files() -> [String] {
         (FileManager.default.enumerator(atPath: served)?.allObjects as? [String] ?? [])

@@ -10,34 +10,6 @@ import Testing
 /// `OFFSITE_REQUIRE_ENCRYPTION=on` copies nothing to a remote that is not one.
 @Suite("encrypted offsite copies", .timeLimit(.minutes(4)))
 struct OffsiteEncryptionTests {
-    /// The WebDAV remote `offsite` of `server` (which keeps no hashes), wrapped in the crypt
-    /// remote `sealed`; and the same folder as rclone's `local` remote (which keeps MD5 and SHA-1,
-    /// as S3, B2 or GCS do), wrapped in the crypt remote `hashed`.
-    static func sealedConfig(_ server: RcloneServer) async throws -> String {
-        let obscured = try await ChildProcess(try RcloneServer.rclone, ["obscure", "crypt-pass-\(UUID().uuidString.prefix(8))"]).output()
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let path = server.root + "/sealed.conf"
-        let plain = try String(contentsOfFile: server.configPath, encoding: .utf8)
-        try (plain + """
-
-            [sealed]
-            type = crypt
-            remote = offsite:vault
-            password = \(obscured)
-
-            [disk]
-            type = local
-
-            [hashed]
-            type = crypt
-            remote = disk:\(server.served)/vault
-            password = \(obscured)
-
-            """).write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o600)
-        return path
-    }
-
     @Test("through a crypt remote: no gzip and no library name on the remote, cryptcheck passes, a flipped byte is found, the unchanged library's copy is made on the server")
     func sealed() async throws {
         try await PostgresCluster.withCluster { cluster in
@@ -46,7 +18,7 @@ struct OffsiteEncryptionTests {
             defer { agent.remove(); server.remove() }
             try await cluster.createDatabase("Demo Library")
             try await ResolveFixture.populate(cluster, database: "Demo Library", projects: 2, blobKilobytes: 64)
-            let config = try await Self.sealedConfig(server)
+            let config = try await server.sealedConfig(localTwin: true)
             let offsite = ["RCLONE_REMOTE_NAME": "sealed", "RCLONE_REMOTE_PATH": "laterbase", "RCLONE_CONFIG": config,
                            "OFFSITE_REQUIRE_ENCRYPTION": "on", "BACKUP_RETENTION_DAYS": "1"]
             let first = try await agent.run(["backup"], offsite)

@@ -11,24 +11,29 @@ import UndoWindow
 struct ConsoleBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Browser/console_flow.py").path
 
+    /// Runs one of the Browser/ scripts against `console` (the password in its environment only);
+    /// its output, or nil after recording why it failed.
+    static func drive(_ script: String, _ console: ConsoleHarness, shots: String, _ environment: [String: String]) async -> String? {
+        var browser = ChildProcess("/usr/bin/env", ["python3", script])
+        browser.environment = ["CONSOLE_URL": "http://127.0.0.1:\(console.port)", "SHOTS": shots, "HOME": shots,
+                               "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging(environment) { _, new in new }
+        browser.secretEnvironment = ["CONSOLE_PASSWORD": Secret(console.password)]
+        browser.gracePeriod = .seconds(5)
+        do {
+            return try await browser.output()
+        } catch {
+            Issue.record("the browser run failed: \(error); screenshots in \(shots)")
+            return nil
+        }
+    }
+
     @Test("log in, find a project, restore it as a new library, see it done")
     func logInSearchRestore() async throws {
         try await ConsoleHarness.with { console in
             let shots = NSTemporaryDirectory() + "laterbase-console-shots-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-            var browser = ChildProcess("/usr/bin/env", ["python3", Self.script])
-            browser.environment = ["CONSOLE_URL": "http://127.0.0.1:\(console.port)", "SHOTS": shots,
-                                   "PROJECT": "spot 2", "NEW_LIBRARY": "Spot 2 from the browser", "HOME": shots,
-                                   "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-            browser.secretEnvironment = ["CONSOLE_PASSWORD": Secret(console.password)]
-            browser.gracePeriod = .seconds(5)
-            let output: String
-            do {
-                output = try await browser.output()
-            } catch {
-                Issue.record("the browser run failed: \(error); screenshots in \(shots)")
-                return
-            }
+            guard let output = await Self.drive(Self.script, console, shots: shots,
+                                                ["PROJECT": "spot 2", "NEW_LIBRARY": "Spot 2 from the browser"]) else { return }
             print("console browser test: screenshots in \(shots)\n\(output)")
             #expect(output.contains("step: Restored in"), "\(output)")
             let projects = try await console.cluster.query(#"SELECT "ProjectName" FROM "SM_Project" ORDER BY 1"#, database: "Spot 2 from the browser")
@@ -60,19 +65,9 @@ struct ConsoleBrowserTests {
             let shots = NSTemporaryDirectory() + "laterbase-console-shots-\(UUID().uuidString)"
             let downloads = shots + "/downloads"
             try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
-            var browser = ChildProcess("/usr/bin/env", ["python3", Self.momentScript])
-            browser.environment = ["CONSOLE_URL": "http://127.0.0.1:\(console.port)", "SHOTS": shots, "DOWNLOADS": downloads,
-                                   "PROJECT": "spot 2", "MOMENT": moment, "NEW_LIBRARY": "Demo from the moment", "HOME": shots,
-                                   "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-            browser.secretEnvironment = ["CONSOLE_PASSWORD": Secret(console.password)]
-            browser.gracePeriod = .seconds(5)
-            let output: String
-            do {
-                output = try await browser.output()
-            } catch {
-                Issue.record("the browser run failed: \(error); screenshots in \(shots)")
-                return
-            }
+            guard let output = await Self.drive(Self.momentScript, console, shots: shots,
+                                                ["DOWNLOADS": downloads, "PROJECT": "spot 2", "MOMENT": moment,
+                                                 "NEW_LIBRARY": "Demo from the moment"]) else { return }
             print("console browser test (moment): screenshots in \(shots)\n\(output)")
             #expect(output.contains("step: Restored in") && output.contains("step: downloaded "), "\(output)")
             #expect(try await console.cluster.query("SELECT count(*) FROM marker", database: "Demo from the moment").scalar == "2")

@@ -12,24 +12,6 @@ import UndoWindow
 /// Runs against PG_BINDIR's PostgreSQL when set (`PG_BINDIR=/usr/lib/postgresql/13/bin`).
 @Suite("undo window offsite through a crypt remote", .serialized, .timeLimit(.minutes(10)))
 struct OffsiteArchiveCryptTests {
-    /// The WebDAV remote `offsite` of `server` wrapped in the crypt remote `sealed` (folder `vault`).
-    static func sealedConfig(_ server: RcloneServer) async throws -> String {
-        let obscured = try await ChildProcess(try RcloneServer.rclone, ["obscure", "wal-pass-\(UUID().uuidString.prefix(8))"]).output()
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let path = server.root + "/sealed.conf"
-        let plain = try String(contentsOfFile: server.configPath, encoding: .utf8)
-        try (plain + """
-
-            [sealed]
-            type = crypt
-            remote = offsite:vault
-            password = \(obscured)
-
-            """).write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o600)
-        return path
-    }
-
     static func offsite(_ config: String) -> [String: String] {
         // A 20 s bound: the WAL goes offsite every 5 s, the .partial at most every 6.7 s.
         ["RCLONE_REMOTE_NAME": "sealed", "RCLONE_REMOTE_PATH": "laterbase", "RCLONE_CONFIG": config,
@@ -47,7 +29,7 @@ struct OffsiteArchiveCryptTests {
         try await ArchiveHarness.with { cluster, archive in
             let server = try RcloneServer()
             defer { server.remove() }
-            let config = try await Self.sealedConfig(server)
+            let config = try await server.sealedConfig()
             let offsite = Self.offsite(config)
             let remote = try #require(RcloneRemote(settings: try BackupSettings(environment: EnvironmentReader(archive.environment(offsite)))))
             #expect(await remote.type() == "crypt")

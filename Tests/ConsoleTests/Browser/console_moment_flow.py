@@ -13,8 +13,7 @@ import os
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from browser import start_driver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -28,15 +27,7 @@ project = os.environ["PROJECT"]
 moment = os.environ["MOMENT"]
 new_library = os.environ["NEW_LIBRARY"]
 
-options = webdriver.ChromeOptions()
-options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-             "--window-size=1280,900", "--no-first-run", "--disable-extensions"):
-    options.add_argument(flag)
-options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
-service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-driver = webdriver.Chrome(service=service, options=options)
-driver.set_page_load_timeout(60)
+driver = start_driver(downloads)
 
 
 def shot(name):
