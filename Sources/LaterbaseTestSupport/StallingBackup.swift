@@ -40,7 +40,9 @@ public enum StallingBackup {
 
     /// Waits (up to 60 s) until a restore's psql (`laterbase-restore`) runs ``statement``.
     public static func waitUntilStalled(_ cluster: PostgresCluster) async -> Bool {
-        await poll(timeout: .seconds(60), every: .milliseconds(100)) {
+        // Generous: CI's PostgreSQL 13 pass, a hundred suites at once on two cores, once took more
+        // than 60 s to get a parallel restore's last session there (its set-up alone took 85 s).
+        await poll(timeout: .seconds(150), every: .milliseconds(100)) {
             let count = try? await cluster.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'laterbase-restore' AND query LIKE $1", [pattern]).scalar
             return count == "1"
         }
