@@ -38,7 +38,7 @@ public enum StallingBackup {
         return newest.folder + "/" + file
     }
 
-    /// Waits (up to 60 s) until a restore's psql (`laterbase-restore`) runs ``statement``.
+    /// Waits (up to 150 s) until a restore's psql (`laterbase-restore`) runs ``statement``.
     public static func waitUntilStalled(_ cluster: PostgresCluster) async -> Bool {
         // Generous: CI's PostgreSQL 13 pass, a hundred suites at once on two cores, once took more
         // than 60 s to get a parallel restore's last session there (its set-up alone took 85 s).
