@@ -177,24 +177,23 @@ struct ConsoleRoutes: Sendable {
         let text = (form["at"] ?? "").trimmingCharacters(in: .whitespaces)
         let name = (form["as"] ?? "").trimmingCharacters(in: .whitespaces)
         let problem: String
-        if let time = RestoreTime.parse(text, zone: zone) {
-            let window = UndoWindowSnapshot(layout: runtime.archiveLayout).window
-            switch window.base(for: time) {
-            case .failure(let refusal):
-                problem = refusal.description
-            case .success:
-                do {
-                    _ = try await jobs.start(.moment(database: database, at: time), as: name)
-                    return .redirect(to: "/jobs", type: .normal)
-                } catch {
-                    problem = oneLine(error)
-                }
-            }
-        } else {
-            problem = "“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(PageFormat.zoneName(zone))), or add Z / +01:00"
+        do {
+            _ = try await jobs.start(.moment(database: database, at: try moment(text)), as: name)
+            return .redirect(to: "/jobs", type: .normal)
+        } catch {
+            problem = oneLine(error)
         }
         let view = restoreAtPage(database, project: nil, value: text, suggested: name, problem: problem)
         return try page("Restore \(database) as it was at…", view, session: context.session, status: .conflict).response(from: request, context: context)
+    }
+
+    /// TIME of a form, in `TZ`, inside the undo window: `restore --at`'s refusals, one line each.
+    private func moment(_ text: String) throws(ConsoleProblem) -> Date {
+        guard let time = RestoreTime.parse(text, zone: zone) else {
+            throw ConsoleProblem("“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(PageFormat.zoneName(zone))), or add Z / +01:00")
+        }
+        if case .failure(let refusal) = UndoWindowSnapshot(layout: runtime.archiveLayout).window.base(for: time) { throw ConsoleProblem(refusal.description) }
+        return time
     }
 
     private func jobPage(_ context: ConsoleContext) async -> ConsolePage<JobPage> {
@@ -275,11 +274,7 @@ struct ConsoleRoutes: Sendable {
                 try await exports.start(backup.database, source: .backup(backup), label: backup.relativePath)
             } else {
                 let database = form["db"] ?? ""
-                let text = (form["at"] ?? "").trimmingCharacters(in: .whitespaces)
-                guard let time = RestoreTime.parse(text, zone: zone) else {
-                    throw ConsoleProblem("“\(text)” is not a time; write it like 2026-11-24 14:34:59 (in \(PageFormat.zoneName(zone))), or add Z / +01:00")
-                }
-                if case .failure(let refusal) = UndoWindowSnapshot(layout: runtime.archiveLayout).window.base(for: time) { throw ConsoleProblem(refusal.description) }
+                let time = try moment((form["at"] ?? "").trimmingCharacters(in: .whitespaces))
                 try await exports.start(database, source: .at(time), label: "\(database) as it was at \(UTCFormat.message(time))")
             }
         } catch let problem as ConsoleProblem {

@@ -9,6 +9,14 @@ enum PageFormat {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 
+    /// `base` + `suffix` as a new library's name: `base` shortened until the name fits
+    /// PostgreSQL's 63 bytes (the suffix says what the library is, so it stays whole).
+    static func libraryName(_ base: String, _ suffix: String) -> String {
+        var base = base
+        while (base + suffix).utf8.count > 63 { base.removeLast() }
+        return base + suffix
+    }
+
     /// The zone's name as an engineer who set `TZ` reads it: `UTC` (not Foundation's `GMT`), `Europe/Berlin`.
     static func zoneName(_ zone: TimeZone) -> String {
         zone.secondsFromGMT() == 0 && ["UTC", "GMT", "Etc/UTC"].contains(zone.identifier) ? "UTC" : zone.identifier
@@ -18,8 +26,7 @@ enum PageFormat {
     static func time(_ date: Date?, zone: TimeZone) -> String {
         guard let date else { return "—" }
         // Foundation names UTC "GMT"; an engineer who set TZ=UTC should read UTC.
-        let formatter = UTCFormat.formatter(zone.secondsFromGMT() == 0 && ["UTC", "GMT", "Etc/UTC"].contains(zone.identifier)
-                                            ? "yyyy-MM-dd HH:mm:ss 'UTC'" : "yyyy-MM-dd HH:mm:ss zzz")
+        let formatter = UTCFormat.formatter(zoneName(zone) == "UTC" ? "yyyy-MM-dd HH:mm:ss 'UTC'" : "yyyy-MM-dd HH:mm:ss zzz")
         formatter.timeZone = zone
         return formatter.string(from: date)
     }

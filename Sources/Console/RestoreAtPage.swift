@@ -79,9 +79,6 @@ struct RestoreAtPage: ConsoleView {
 
     /// `Demo Library at 20261124_1434`, under 63 bytes (the minute it was suggested).
     static func suggestedName(_ database: String, now: Date = Date()) -> String {
-        let stamp = UTCFormat.formatter("yyyyMMdd_HHmm").string(from: now)
-        var base = database
-        while (base + " at " + stamp).utf8.count > 63 { base.removeLast() }
-        return base + " at " + stamp
+        PageFormat.libraryName(database, " at " + UTCFormat.formatter("yyyyMMdd_HHmm").string(from: now))
     }
 }

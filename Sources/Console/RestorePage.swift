@@ -34,9 +34,6 @@ struct RestorePage: ConsoleView {
 
     /// `Demo Library restored 20261124_1434`: a name that tells what it is, under 63 bytes.
     static func suggestedName(_ backup: StoredBackup) -> String {
-        let stamp = UTCFormat.formatter("yyyyMMdd_HHmm").string(from: backup.time)
-        var base = backup.database
-        while (base + " restored " + stamp).utf8.count > 63 { base.removeLast() }
-        return base + " restored " + stamp
+        PageFormat.libraryName(backup.database, " restored " + UTCFormat.formatter("yyyyMMdd_HHmm").string(from: backup.time))
     }
 }

@@ -30,7 +30,7 @@ public struct WalFile: Sendable, Equatable {
                 directories.append(layout.walDirectory + "/" + entry)
             }
         }
-        var best: [WalSegment: WalFile] = [:]
+        var found: [WalFile] = []
         for directory in directories {
             for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] {
                 guard let segment = WalSegment(fileName: name, segmentSize: segmentSize) else { continue }
@@ -40,9 +40,19 @@ public struct WalFile: Sendable, Equatable {
                 let file = WalFile(fileName: name, path: path, segment: segment, isPartial: WalSegment.isPartial(name),
                                    modified: attributes[.modificationDate] as? Date ?? .distantPast,
                                    bytes: (attributes[.size] as? NSNumber)?.int64Value ?? 0)
-                if let known = best[segment], !known.isPartial || file.isPartial { continue }
-                best[segment] = file
+                found.append(file)
             }
+        }
+        return bestPerSegment(found)
+    }
+
+    /// One file per segment, ordered by segment: a complete file wins over a `.partial` of the
+    /// same segment (for the archive on disk and for the one offsite alike). Pure.
+    public static func bestPerSegment(_ files: [WalFile]) -> [WalFile] {
+        var best: [WalSegment: WalFile] = [:]
+        for file in files {
+            if let known = best[file.segment], !known.isPartial || file.isPartial { continue }
+            best[file.segment] = file
         }
         return best.values.sorted { $0.segment < $1.segment }
     }

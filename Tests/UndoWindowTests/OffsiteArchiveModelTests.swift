@@ -47,7 +47,6 @@ struct OffsiteArchiveModelTests {
         #expect(index.window.newest == Self.t0 + 150)
         index.streamedUntil = Self.t0 + 400
         #expect(index.window.newest == Self.t0 + 400)
-        #expect(index.newestWal == Self.t0 + 400)
         #expect(OffsiteArchiveIndex().window.newest == nil)
     }
 

@@ -1,3 +1,4 @@
+import Backups
 import Foundation
 import LaterbaseCore
 
@@ -34,8 +35,6 @@ public struct ExportFile: Sendable, Equatable {
 
     /// `Resolve Main_20261124_143459.backup`: the library's name (a `/` made `_`) and the moment its data is from.
     public static func fileName(library: String, time: Date) -> String {
-        library.replacingOccurrences(of: "/", with: "_") + "_" + stamp.string(from: time) + ".backup"
+        library.replacingOccurrences(of: "/", with: "_") + "_" + BackupLayout.timestamp(time) + ".backup"
     }
-
-    private static let stamp = UTCFormat.formatter("yyyyMMdd_HHmmss")
 }

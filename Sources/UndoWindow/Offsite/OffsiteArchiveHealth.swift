@@ -8,17 +8,23 @@ public enum OffsiteArchiveHealth {
     /// How far the offsite window's end lags the local one's, in seconds (0 when level or ahead);
     /// nil when the local archive has no window yet.
     public static func lag(index: OffsiteArchiveIndex, local: UndoWindow) -> TimeInterval? {
+        lag(offsiteNewest: index.window.newest, local: local)
+    }
+
+    private static func lag(offsiteNewest: Date?, local: UndoWindow) -> TimeInterval? {
         guard let localNewest = local.newest else { return nil }
-        guard let offsiteNewest = index.window.newest else { return .infinity }
+        guard let offsiteNewest else { return .infinity }
         return max(0, localNewest.timeIntervalSince(offsiteNewest))
     }
 
     /// Healthy while the offsite window ends at most `maxLag` seconds before the local one. A
     /// first base backup still being copied counts as lag from the local base backup's end.
     public static func evaluate(index: OffsiteArchiveIndex, local: UndoWindow, localBases: [StoredBaseBackup], maxLag: Int, now: Date) -> BackupHealth.Verdict? {
-        guard let lag = lag(index: index, local: local) else { return nil }
+        // The index's window, built once (it walks every WAL entry).
+        let newest = index.window.newest
+        guard let lag = lag(offsiteNewest: newest, local: local) else { return nil }
         let error = index.lastError.map { "; last error: \($0)" } ?? ""
-        guard let offsiteNewest = index.window.newest else {
+        guard let offsiteNewest = newest else {
             let waiting = localBases.first.map { now.timeIntervalSince($0.manifest.finishedAt) } ?? 0
             return .init(healthy: waiting <= Double(maxLag),
                          message: "offsite: no base backup offsite yet\(error)")

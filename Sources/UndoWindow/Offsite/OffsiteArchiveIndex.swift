@@ -87,15 +87,12 @@ public struct OffsiteArchiveIndex: Sendable, Codable, Equatable {
 
     /// The WAL files the index lists, as ``WalFile``s whose path is `folder/<name>` (pure).
     public func walFiles(segmentSize: UInt64, folder: String) -> [WalFile] {
-        var best: [WalSegment: WalFile] = [:]
-        for (name, entry) in wal {
-            guard let segment = WalSegment(fileName: name, segmentSize: segmentSize) else { continue }
-            let file = WalFile(fileName: name, path: folder + "/" + name, segment: segment, isPartial: WalSegment.isPartial(name),
-                               modified: entry.modified, bytes: entry.bytes)
-            if let known = best[segment], !known.isPartial || file.isPartial { continue }
-            best[segment] = file
-        }
-        return best.values.sorted { $0.segment < $1.segment }
+        WalFile.bestPerSegment(wal.compactMap { name, entry in
+            WalSegment(fileName: name, segmentSize: segmentSize).map { segment in
+                WalFile(fileName: name, path: folder + "/" + name, segment: segment, isPartial: WalSegment.isPartial(name),
+                        modified: entry.modified, bytes: entry.bytes)
+            }
+        })
     }
 
     /// The base backups the index lists, oldest first, as ``StoredBaseBackup``s whose path is `.base/<name>` (pure).
@@ -109,11 +106,5 @@ public struct OffsiteArchiveIndex: Sendable, Codable, Equatable {
         let bases = storedBases()
         return UndoWindow(bases: bases, wal: walFiles(segmentSize: bases.last?.manifest.walSegmentSize ?? 16 * 1024 * 1024, folder: Self.walFolder),
                           streamedUntil: streamedUntil)
-    }
-
-    /// The newest moment whose WAL is offsite: ``streamedUntil``, else the newest copy's write time.
-    public var newestWal: Date? {
-        let newest = wal.filter { !$0.key.hasSuffix(".history") }.map(\.value.modified).max()
-        return [newest, streamedUntil].compactMap { $0 }.max()
     }
 }
