@@ -7,12 +7,16 @@ import UndoWindow
 /// The console's "Restore as it was at…" over real HTTP: `backup-agent run` with WAL_ARCHIVE=on
 /// and the console on (``ConsoleHarness``), a row deleted after a noted second, then the form:
 /// the window shown, a time outside it refused with the reason, the job with its phases, the
-/// library as it was; a cancelled job leaves no scratch server and no new database.
+/// library as it was; a job cancelled in its copy step (held there by ``HeldScratchDump``, so the
+/// cancel cannot come after the job is done) leaves no scratch server and no new database.
 @Suite("console: restore as it was at a moment", .serialized, .timeLimit(.minutes(5)))
 struct ConsoleRestoreAtTests {
     @Test("the form shows the window and prefills; outside the window is refused; the job restores the moment; cancelled, nothing is left")
     func restoreAt() async throws {
-        try await ConsoleHarness.with(projects: 2, blobKilobytes: 16, replication: true, extra: ["WAL_ARCHIVE": "on"]) { console in
+        let held = try HeldScratchDump(folder: NSTemporaryDirectory() + "laterbase-held-dump-\(UUID().uuidString)")
+        defer { held.remove() }
+        try await ConsoleHarness.with(projects: 2, blobKilobytes: 16, replication: true,
+                                      extra: ["WAL_ARCHIVE": "on", "PG_BINDIR": held.programs.folder]) { console in
             let layout = ArchiveLayout(root: console.backupDirectory)
             let archiving = await poll(timeout: .seconds(120), every: .milliseconds(250)) {
                 !StoredBaseBackup.all(in: layout).isEmpty && (ReceiverStatus.load(layout)?.isStreaming(now: Date()) ?? false)
@@ -50,13 +54,13 @@ struct ConsoleRestoreAtTests {
             #expect(try await console.cluster.query("SELECT count(*) FROM marker", database: "Demo at noted").scalar == "3")
             #expect(try await console.cluster.query("SELECT count(*) FROM marker", database: library).scalar == "0")
 
-            // Cancelled while the scratch server replays: no scratch server, no new database.
+            // Cancelled in the copy step: no scratch server, no new database.
+            try held.close()
             let again = try await client.send("POST", "/restore-at", form: [("csrf", token), ("db", library), ("at", noted), ("as", "Demo cancelled")])
             #expect(again.status == 303)
-            let replaying = await poll(timeout: .seconds(60), every: .milliseconds(100)) {
-                (try? await client.send("GET", "/jobs").body.contains(#"id="phase""#)) == true
-            }
-            #expect(replaying)
+            let copying = await poll(timeout: .seconds(120), every: .milliseconds(100)) { held.isHeld }
+            #expect(copying, "the job never reached its copy step: \(console.log().suffix(2000))")
+            #expect(try await client.send("GET", "/jobs").body.contains(#"id="phase""#))
             let cancel = try await client.send("POST", "/jobs/cancel", form: [("csrf", token)])
             #expect(cancel.status == 303)
             let cancelled = try await ConsoleRestoreTests.waitForOutcome(client)

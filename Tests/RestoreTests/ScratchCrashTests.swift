@@ -117,51 +117,44 @@ struct KillingServerPrograms {
 
     init(cluster: PostgresCluster, folder: String, kill when: When) throws {
         self.folder = folder
-        let real = URL(fileURLWithPath: try cluster.tools.require("pg_ctl")).deletingLastPathComponent().path
-        let wrapped = when == .beforeDump ? "pg_dump" : "pg_ctl"
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        for program in try manager.contentsOfDirectory(atPath: real) where program != wrapped {
-            try manager.createSymbolicLink(atPath: folder + "/" + program, withDestinationPath: real + "/" + program)
-        }
-        // Written by the script, which runs as the scratch server's account when it is pg_ctl.
-        guard manager.createFile(atPath: folder + "/kills", contents: nil) else { throw CocoaError(.fileWriteUnknown) }
-        chmod(folder + "/kills", 0o666)
+        let kills = folder + "/kills"
         let kill = """
             pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
-            [ -n "$pid" ] && kill -9 "$pid" && echo "$pid" >> "\(folder)/kills"
+            [ -n "$pid" ] && kill -9 "$pid" && echo "$pid" >> "\(kills)"
             """
-        let script: String
-        switch when {
-        case .firstStart, .everyStart:
-            script = """
-                #!/bin/sh
-                # Laterbase test fault: the scratch server pg_ctl has just started is SIGKILLed.
-                "\(real)/pg_ctl" "$@"
-                status=$?
-                data= previous=
-                for argument in "$@"; do [ "$previous" = "-D" ] && data=$argument; previous=$argument; done
-                case " $* " in
-                  *" start "*)
-                    if [ \(when == .everyStart ? 1 : 0) = 1 ] || [ ! -s "\(folder)/kills" ]; then
-                \(kill)
-                    fi ;;
-                esac
-                exit $status
+        _ = try WrappedServerPrograms(tools: cluster.tools, folder: folder, wrapping: when == .beforeDump ? "pg_dump" : "pg_ctl") { real in
+            switch when {
+            case .firstStart, .everyStart:
+                return """
+                    #!/bin/sh
+                    # Laterbase test fault: the scratch server pg_ctl has just started is SIGKILLed.
+                    "\(real)/pg_ctl" "$@"
+                    status=$?
+                    data= previous=
+                    for argument in "$@"; do [ "$previous" = "-D" ] && data=$argument; previous=$argument; done
+                    case " $* " in
+                      *" start "*)
+                        if [ \(when == .everyStart ? 1 : 0) = 1 ] || [ ! -s "\(kills)" ]; then
+                    \(kill)
+                        fi ;;
+                    esac
+                    exit $status
 
-                """
-        case .beforeDump:
-            script = """
-                #!/bin/sh
-                # Laterbase test fault: the scratch server is SIGKILLed just before pg_dump reads it.
-                data="$PGHOST/data"
-                \(kill)
-                exec "\(real)/pg_dump" "$@"
+                    """
+            case .beforeDump:
+                return """
+                    #!/bin/sh
+                    # Laterbase test fault: the scratch server is SIGKILLed just before pg_dump reads it.
+                    data="$PGHOST/data"
+                    \(kill)
+                    exec "\(real)/pg_dump" "$@"
 
-                """
+                    """
+            }
         }
-        try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/" + wrapped))
-        chmod(folder + "/" + wrapped, 0o755)
+        // Written by the script, which runs as the scratch server's account when it is pg_ctl.
+        guard FileManager.default.createFile(atPath: kills, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        chmod(kills, 0o666)
     }
 
     /// The PIDs of the postmasters killed so far.
