@@ -32,6 +32,9 @@ struct LibraryCopy: Sendable {
     /// Told the bytes of SQL copied before and after each chunk (parallel copies only: with one
     /// session the bytes go from pg_dump to psql through the FIFO, past the agent).
     var copied: (@Sendable (_ before: Int64, _ after: Int64) -> Void)?
+    /// Tables whose rows go as binary COPY beside pg_dump (parallel copies only), which was told
+    /// to leave them out (``BinaryCopy/excludeArguments``).
+    var binary: BinaryCopy?
 
     /// `dumped` runs once pg_dump has written everything (psql may still be building indexes).
     /// `library` is made first unless it exists already (``NewLibrary/create(connectable:cancellable:)``).
@@ -54,17 +57,23 @@ struct LibraryCopy: Sendable {
 
     /// pg_dump → the agent → ``ParallelFeed``.
     private func parallelCopy(into library: NewLibrary, dumped: @escaping @Sendable () async -> Void) async throws {
-        try await ParallelFeed.fill(library) { feed in
+        let (copied, total) = (copied, CopiedBytes())
+        let count: @Sendable (Int) -> Void = { bytes in
+            let after = total.value.add(Int64(bytes), ordering: .relaxed).newValue
+            copied?(after - Int64(bytes), after)
+        }
+        let alongside = binary.map { binary in
+            ParallelFeed.Alongside(tables: Set(binary.tables.map(\.name))) {
+                try await binary.run(into: library.target.server.with(database: library.workingName), jobs: library.target.jobs, moved: count)
+            }
+        }
+        try await ParallelFeed.fill(library, alongside: alongside) { feed in
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    let (copied, total) = (copied, CopiedBytes())
                     group.addTask {
                         try await dump.run(onOutput: { chunk in
                             try await feed.consume(chunk)
-                            if let copied {
-                                let after = total.value.add(Int64(chunk.count), ordering: .relaxed).newValue
-                                copied(after - Int64(chunk.count), after)
-                            }
+                            count(chunk.count)
                         })
                     }
                     // A session that failed stops pg_dump at once, whether or not it writes on.
@@ -76,8 +85,14 @@ struct LibraryCopy: Sendable {
                     try await group.next()
                     group.cancelAll()
                 }
+                // The scratch server is let go only when nothing reads it any more.
+                try await feed.endOfDump()
             } catch let error as ChildProcessError where error.tool == dump.toolName {
                 // pg_dump's own failure (a session's is thrown by `consume`, as it is).
+                if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }
+                throw error
+            } catch let error as PostgresError where error.kind != .cancelled {
+                // The binary copy's: a scratch server that stopped says so.
                 if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }
                 throw error
             }

@@ -16,8 +16,17 @@ import Synchronization
 /// Each step starts when the one before has ended. Nothing runs in one transaction: the library
 /// is a NEW database under a working name (``NewLibrary``), dropped when anything fails, so a
 /// failure anywhere stops every session (``abort()``) and the caller drops it.
+/// With ``Alongside`` (`restore --at`'s ``BinaryCopy``), its tables' rows are copied during step 2,
+/// beside the COPY blocks, and step 3 waits for them.
 /// Memory: the channels hold at most `jobs` × ``channelLimit``; post-data is text, held until step 3.
 actor ParallelFeed {
+    /// Rows copied beside the dump: `tables` (names as pg_dump writes them) must not appear in
+    /// it; `run` starts once the pre-data section has run and returns each table's bytes.
+    struct Alongside: Sendable {
+        let tables: Set<String>
+        let run: @Sendable () async throws -> [String: Int64]
+    }
+
     let library: NewLibrary
     let jobs: Int
     /// What each session holds queued at most.
@@ -32,6 +41,10 @@ actor ParallelFeed {
     private var builds: [(table: String?, text: [UInt8])] = []
     private var rest: [UInt8] = []
     private var started: [Worker] = []
+    private let alongside: Alongside?
+    private var alongsideTask: Task<[String: Int64], any Error>?
+    private var alongsideDone = false
+    private var dumpEnded = false
     /// One element each time a session fails: a reader that waits for nothing else (`restore
     /// --at`'s pg_dump, which may be slow to write more) stops at once (``firstFailure()``).
     nonisolated let failures: AsyncStream<Void>
@@ -41,8 +54,8 @@ actor ParallelFeed {
 
     /// Fills `library` with what `produce` hands the feed (``consume(_:)``), then runs what is
     /// left (``finish()``); when anything throws, every session is stopped first (``abort()``).
-    static func fill(_ library: NewLibrary, _ produce: (ParallelFeed) async throws -> Void) async throws {
-        let feed = ParallelFeed(library: library)
+    static func fill(_ library: NewLibrary, alongside: Alongside? = nil, _ produce: (ParallelFeed) async throws -> Void) async throws {
+        let feed = ParallelFeed(library: library, alongside: alongside)
         do {
             try await produce(feed)
             try await feed.finish()
@@ -52,17 +65,40 @@ actor ParallelFeed {
         }
     }
 
-    init(library: NewLibrary) {
+    init(library: NewLibrary, alongside: Alongside? = nil) {
         self.library = library
+        self.alongside = alongside
         self.jobs = library.target.jobs
         (failures, failed) = AsyncStream<Void>.makeStream()
     }
 
     /// The first failed session's error (psql's exit and its last lines), once it has ended.
     func firstFailure() async -> (any Error)? {
-        guard let worker = started.first(where: \.channel.isFailed) else { return nil }
-        do { try await worker.task.value } catch { return error }
+        if let worker = started.first(where: \.channel.isFailed) {
+            do { try await worker.task.value } catch { return error }
+            return nil
+        }
+        // No session failed: the copy alongside did, and has ended.
+        if let alongsideTask { do { _ = try await alongsideTask.value } catch { return error } }
         return nil
+    }
+
+    /// The dump ended: what the splitter still holds is dispatched, and the rows copied alongside
+    /// are waited for (they start now if the dump held no rows). Idempotent. The caller lets the
+    /// scratch server go only after this.
+    func endOfDump() async throws {
+        guard !dumpEnded else { return }
+        dumpEnded = true
+        for piece in splitter.finish() { try await dispatch(piece) }
+        try await leavePre()
+        try await awaitAlongside()
+    }
+
+    private func awaitAlongside() async throws {
+        guard let task = alongsideTask, !alongsideDone else { return }
+        let bytes = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        alongsideDone = true
+        tableBytes.merge(bytes) { $0 + $1 }
     }
 
     /// The next bytes of the dump.
@@ -73,7 +109,7 @@ actor ParallelFeed {
     /// The dump ended: runs what is left (steps 3 and 4) and waits for every session.
     /// - Throws: the first session's failure (psql's exit and its last lines).
     func finish() async throws {
-        for piece in splitter.finish() { try await dispatch(piece) }
+        try await endOfDump()
         try await enter(.post)
         if !builds.isEmpty {
             let workers = try (0..<min(jobs, builds.count)).map { _ in try start(limit: Int.max, setup: splitter.sessionSetup) }
@@ -95,8 +131,10 @@ actor ParallelFeed {
 
     /// Stops every session still running and waits until each has exited.
     func abort() async {
+        alongsideTask?.cancel()
         for worker in started { worker.abort() }
         for worker in started { _ = try? await worker.task.value }
+        _ = try? await alongsideTask?.value
     }
 
     private func dispatch(_ piece: DumpSplitter.Piece) async throws {
@@ -121,6 +159,9 @@ actor ParallelFeed {
             }
         case .copyStart(let table, let text):
             try await enter(.data)
+            if alongside?.tables.contains(table) == true {
+                throw RestoreError(.failed, "pg_dump wrote the rows of \(table), which are copied as binary beside it: they would be loaded twice")
+            }
             let worker = dataWorkers.min { $0.assigned < $1.assigned }!
             copying = (worker, table)
             try await worker.send(text)
@@ -143,16 +184,29 @@ actor ParallelFeed {
 
     /// Ends the stages before `next` (waiting for their sessions) and starts `next`'s.
     private func enter(_ next: Stage) async throws {
-        if stage == .pre, next != .pre {
-            if let pre { try await finishAll([pre]) }
-            stage = .data
-            if next == .data {
-                dataWorkers = try (0..<jobs).map { _ in try start(limit: Self.channelLimit, setup: splitter.sessionSetup) }
-            }
+        if next != .pre { try await leavePre() }
+        if stage == .data, next == .data, dataWorkers.isEmpty {
+            dataWorkers = try (0..<jobs).map { _ in try start(limit: Self.channelLimit, setup: splitter.sessionSetup) }
         }
         if stage == .data, next == .post {
             try await finishAll(dataWorkers)
+            try await awaitAlongside()
             stage = .post
+        }
+    }
+
+    /// Waits for the pre-data session: the tables exist, so the rows copied alongside start.
+    private func leavePre() async throws {
+        guard stage == .pre else { return }
+        if let pre { try await finishAll([pre]) }
+        stage = .data
+        guard let alongside else { return }
+        let failed = failed
+        alongsideTask = Task {
+            do { return try await alongside.run() } catch {
+                failed.yield()
+                throw error
+            }
         }
     }
 

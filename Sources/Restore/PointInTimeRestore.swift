@@ -200,7 +200,8 @@ public struct PointInTimeRestore: Sendable {
         return result
     }
 
-    /// pg_dump of `database` on the scratch server into `library`, through a FIFO (``LibraryCopy``).
+    /// pg_dump of `database` on the scratch server into `library` (``LibraryCopy``), with several
+    /// sessions the rows of most tables as binary COPY beside it (``BinaryCopy``).
     func copyLibrary(_ database: String, from scratch: ScratchCluster, at time: Date, into library: NewLibrary, source: some RestoreSource,
                      dumped: @escaping @Sendable () async -> Void = {}) async throws {
         let server = scratch.connection(user: user, database: database)
@@ -210,14 +211,17 @@ public struct PointInTimeRestore: Sendable {
         guard names.contains(database) else {
             throw ArchiveError(.unknownLibrary, "no library \"\(database)\" on the server at \(UndoWindow.text(time)) (libraries then: \(names.joined(separator: ", ")))")
         }
-        var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8", "--no-sync"])
+        // Several sessions: the rows of most tables as binary COPY beside pg_dump (BinaryCopy).
+        let binary = library.target.jobs > 1 ? try await BinaryCopy.plan(source: server, target: library.target.server) : nil
+        var dump = ChildProcess(scratch.binaries + "/pg_dump", ["--no-password", "--format=plain", "--encoding=UTF8", "--no-sync"] + (binary?.excludeArguments ?? []))
         dump.connect(to: server, application: "laterbase-restore-at")
         var copy = LibraryCopy(dump: dump, fifo: scratch.root + "/dump.fifo")
+        copy.binary = binary
         copy.sourceGone = { scratch.isRunning() ? nil : scratch.stopReason() }
         let phase = self.phase
         copy.copied = { before, after in
             // At each 4 MiB: the text is for a page that reloads every 2 s.
-            if before >> 22 != after >> 22 { phase("copying the library into the new database: \(ByteText.text(after)) of SQL so far") }
+            if before >> 22 != after >> 22 { phase("copying the library into the new database: \(ByteText.text(after)) so far") }
         }
         try await copy.run(into: library, from: source, dumped: dumped)
     }

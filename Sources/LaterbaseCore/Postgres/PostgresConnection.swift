@@ -14,9 +14,11 @@ import Dispatch
 /// The handle is closed by ``close()`` or, at the latest, when the object is released: a
 /// connection never outlives the scope that opened it.
 public final class PostgresConnection {
-    private var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
     public let parameters: ConnectionParameters
-    private let cancellation: QueryCancellation?
+    let cancellation: QueryCancellation?
+    /// When a cancellation was first seen during a copy (``copy(_:into:_:moved:)``).
+    var copyCancelledAt: UInt64?
 
     private init(handle: OpaquePointer, parameters: ConnectionParameters, cancellation: QueryCancellation?) {
         self.handle = handle
@@ -133,12 +135,12 @@ public final class PostgresConnection {
     }
 
     /// Closes the connection without waiting: the Terminate message goes out only if the socket takes it now.
-    private func abandon() {
+    func abandon() {
         if let handle { PQsetnonblocking(handle, 1) }
         close()
     }
 
-    private func liveHandle() throws(PostgresError) -> OpaquePointer {
+    func liveHandle() throws(PostgresError) -> OpaquePointer {
         guard let handle else {
             throw PostgresError(kind: .connection, sqlState: nil, message: "the connection is already closed", target: parameters.description)
         }
@@ -148,7 +150,7 @@ public final class PostgresConnection {
         return handle
     }
 
-    private func consume(_ result: OpaquePointer?) throws(PostgresError) -> QueryResult {
+    func consume(_ result: OpaquePointer?) throws(PostgresError) -> QueryResult {
         guard let result else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "no result"
             throw PostgresError(kind: .query, sqlState: nil, message: PostgresError.clean(message, password: parameters.password), target: parameters.description)
