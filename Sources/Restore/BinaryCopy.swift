@@ -24,6 +24,9 @@ struct BinaryCopy: Sendable {
         let schema: String
         let table: String
         let bytes: Int64
+        /// The columns COPY moves, quoted and comma-separated, in the source's order: named on
+        /// both sides, so a column order pg_dump changed cannot swap values.
+        let columns: String
     }
 
     let source: ConnectionParameters
@@ -42,25 +45,34 @@ struct BinaryCopy: Sendable {
             try connection.query(Self.eligible).rows
         }
         let tables = rows.compactMap { row -> Table? in
-            guard row.count == 4, let name = row[0], let schema = row[1], let table = row[2] else { return nil }
-            return Table(name: name, schema: schema, table: table, bytes: Int64(row[3] ?? "") ?? 0)
+            guard row.count == 5, let name = row[0], let schema = row[1], let table = row[2], let columns = row[4] else { return nil }
+            return Table(name: name, schema: schema, table: table, bytes: Int64(row[3] ?? "") ?? 0, columns: columns)
         }
         return BinaryCopy(source: source, tables: tables)
     }
 
     /// Ordinary, permanent tables pg_dump dumps the rows of (not an extension's), every column of
-    /// a built-in base type; the largest first.
+    /// a built-in base type that has a binary form meaning the same in another database (not the
+    /// `reg*` types, which send OIDs; not `aclitem`, which has none), arrays of such types
+    /// included; with their columns as COPY lists them (pg_dump may order a table's columns
+    /// differently: inherited ones first); the largest first.
     static let eligible = """
-        SELECT format('%I.%I', n.nspname, c.relname), n.nspname, c.relname, pg_table_size(c.oid)
+        SELECT format('%I.%I', n.nspname, c.relname), n.nspname, c.relname, pg_table_size(c.oid),
+               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND c.relpersistence = 'p'
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
           AND NOT EXISTS (SELECT 1 FROM pg_depend d
                           WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
           AND NOT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                          LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typelem <> 0
                           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                            AND (a.atttypid >= 16384 OR t.typtype <> 'b'
-                                 OR (t.typelem <> 0 AND t.typelem >= 16384)))
+                            AND (a.atttypid >= 16384 OR t.typtype <> 'b' OR t.typsend::oid = 0 OR t.typreceive::oid = 0
+                                 OR t.typname LIKE 'reg%' OR t.typname LIKE '\\_reg%'
+                                 OR (e.oid IS NOT NULL AND (e.oid >= 16384 OR e.typtype <> 'b' OR e.typsend::oid = 0
+                                                            OR e.typreceive::oid = 0 OR e.typname LIKE 'reg%'))))
+          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
         ORDER BY 4 DESC, 1
         """
 
@@ -87,13 +99,16 @@ struct BinaryCopy: Sendable {
                 group.addTask {
                     try await PostgresConnection.withConnections(source, target) { from, into in
                         // As pg_dump and its restore do: an error rather than rows silently
-                        // filtered by a row-level security policy.
-                        try from.query("SET row_security = off")
-                        try into.query("SET row_security = off")
+                        // filtered by a row-level security policy; text in UTF8 whatever the
+                        // source database's encoding (the new library is UTF8, as pg_dump --encoding=UTF8).
+                        for connection in [from, into] {
+                            try connection.query("SET row_security = off")
+                            try connection.query("SET client_encoding = 'UTF8'")
+                        }
                         var bytes: [String: Int64] = [:]
                         while let table = queue.next() {
-                            bytes[table.name] = try from.copy("COPY \(table.name) TO STDOUT (FORMAT binary)", into: into,
-                                                              "COPY \(table.name) FROM STDIN (FORMAT binary)", moved: moved)
+                            bytes[table.name] = try from.copy("COPY \(table.name) (\(table.columns)) TO STDOUT (FORMAT binary)", into: into,
+                                                              "COPY \(table.name) (\(table.columns)) FROM STDIN (FORMAT binary)", moved: moved)
                         }
                         return bytes
                     }

@@ -75,6 +75,9 @@ struct LibraryCopy: Sendable {
                             try await feed.consume(chunk)
                             count(chunk.count)
                         })
+                        // The scratch server is let go only when nothing reads it any more; a
+                        // session failing meanwhile is still told at once (the task below).
+                        try await feed.endOfDump()
                     }
                     // A session that failed stops pg_dump at once, whether or not it writes on.
                     group.addTask {
@@ -85,8 +88,6 @@ struct LibraryCopy: Sendable {
                     try await group.next()
                     group.cancelAll()
                 }
-                // The scratch server is let go only when nothing reads it any more.
-                try await feed.endOfDump()
             } catch let error as ChildProcessError where error.tool == dump.toolName {
                 // pg_dump's own failure (a session's is thrown by `consume`, as it is).
                 if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }

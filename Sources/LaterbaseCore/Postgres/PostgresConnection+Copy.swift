@@ -38,6 +38,11 @@ extension PostgresConnection {
     /// between servers of one major version. `target`'s COPY ends successfully only after this
     /// side's COPY ended successfully; any failure on either side ends `target`'s with an error,
     /// so it keeps nothing.
+    ///
+    /// Neither side can hold the thread: this side is read and `target` written without blocking,
+    /// in 100 ms slices that watch for a cancellation (a server that does not answer its cancel
+    /// request within ``ResultPoller/cancelGrace`` has its connection closed). A row `target`
+    /// refuses is told when its COPY ends: PostgreSQL reports it then, not while rows still come.
     /// - Parameter moved: told the bytes of each message passed on.
     /// - Returns: the bytes moved.
     /// - Throws: ``PostgresError`` of the side that failed (`.cancelled` when cancelled).
@@ -51,21 +56,24 @@ extension PostgresConnection {
             abandon()
             throw error
         }
-        var total: Int64 = 0
+        PQsetnonblocking(sink, 1)
+        defer { if target.handle != nil { PQsetnonblocking(sink, 0) } }
+        var (total, unflushed) = (Int64(0), 0)
         do throws(PostgresError) {
             while true {
                 var buffer: UnsafeMutablePointer<CChar>?
                 let count = PQgetCopyData(source, &buffer, 1)
                 if count > 0 {
                     defer { PQfreemem(buffer) }
-                    guard PQputCopyData(sink, buffer, count) == 1 else {
-                        abandon()
-                        throw target.lastError()
-                    }
+                    // Flushed every 64 KiB: libpq's buffer stays that small however slow
+                    // `target` is, without a send() per row.
+                    unflushed += Int(count)
+                    try target.put(flush: unflushed >= 1 << 16) { PQputCopyData(sink, buffer, count) }
+                    if unflushed >= 1 << 16 { unflushed = 0 }
                     total += Int64(count)
                     moved(Int(count))
                 } else if count == 0 {
-                    try waitForCopyData(source)
+                    try wait(for: POLLIN, on: source)
                 } else {
                     // -1: this side's COPY ended; its result says how. -2: the connection failed.
                     _ = try lastResultChecked()
@@ -73,19 +81,45 @@ extension PostgresConnection {
                 }
             }
         } catch {
-            _ = PQputCopyEnd(sink, "the source of the copy failed")
-            _ = try? target.lastResultChecked()
+            if target.handle != nil {
+                _ = try? target.put { PQputCopyEnd(sink, "the source of the copy failed") }
+                _ = try? target.lastResultChecked()
+            }
             throw error
         }
-        guard PQputCopyEnd(sink, nil) == 1 else { throw target.lastError() }
+        try target.put { PQputCopyEnd(sink, nil) }
         _ = try target.lastResultChecked()
         return total
+    }
+
+    /// Runs `send` (PQputCopyData or PQputCopyEnd on this nonblocking connection) until libpq took
+    /// it; with `flush`, then waits until libpq has sent all it holds.
+    private func put(flush: Bool = true, _ send: () -> Int32) throws(PostgresError) {
+        let conn = try liveHandle()
+        while true {
+            switch send() {
+            case 1: break
+            case 0:
+                try wait(for: POLLOUT, on: conn)
+                continue
+            default:
+                throw failAndClose()
+            }
+            break
+        }
+        while flush {
+            switch PQflush(conn) {
+            case 0: return
+            case 1: try wait(for: POLLOUT, on: conn)
+            default: throw failAndClose()
+            }
+        }
     }
 
     /// Sends `sql` and waits until the server is in the COPY state `expected`.
     private func startCopy(_ sql: String, expecting expected: ExecStatusType) throws(PostgresError) -> OpaquePointer {
         let conn = try liveHandle()
-        guard PQsendQuery(conn, sql) == 1 else { throw lastError() }
+        guard PQsendQuery(conn, sql) == 1 else { throw failAndClose() }
         let result: OpaquePointer?
         do {
             result = try ResultPoller(connection: conn, parameters: parameters, cancellation: cancellation).lastResult()
@@ -95,24 +129,23 @@ extension PostgresConnection {
         }
         guard let result, PQresultStatus(result) == expected else {
             _ = try consume(result)  // the server's error
-            throw lastError()
+            throw failAndClose()
         }
         PQclear(result)
         return conn
     }
 
-    /// Waits (100 ms slices) until a COPY OUT has more data; a cancellation the server does not
-    /// answer within ``ResultPoller/cancelGrace`` closes the connection.
-    private func waitForCopyData(_ conn: OpaquePointer) throws(PostgresError) {
-        var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+    /// Waits up to 100 ms for `events` on the socket, reads what came, and checks for a
+    /// cancellation the server did not answer within ``ResultPoller/cancelGrace`` (the connection
+    /// is then closed).
+    private func wait(for events: Int32, on conn: OpaquePointer) throws(PostgresError) {
+        var descriptor = pollfd(fd: PQsocket(conn), events: Int16(events | POLLIN), revents: 0)
         if poll(&descriptor, 1, 100) < 0 && errno != EINTR {
+            let reason = String(cString: strerror(errno))
             abandon()
-            throw PostgresError(kind: .connection, sqlState: nil, message: "poll failed: \(String(cString: strerror(errno)))", target: parameters.description)
+            throw PostgresError(kind: .connection, sqlState: nil, message: "poll failed: \(reason)", target: parameters.description)
         }
-        if PQconsumeInput(conn) == 0 {
-            abandon()
-            throw lastError()
-        }
+        if PQconsumeInput(conn) == 0 { throw failAndClose() }
         if let cancellation, cancellation.isCancelled {
             let now = DispatchTime.now().uptimeNanoseconds
             let since = copyCancelledAt ?? now
@@ -137,10 +170,11 @@ extension PostgresConnection {
         return try consume(result)
     }
 
-    /// libpq's last error on this connection, as a ``PostgresError``.
-    private func lastError() -> PostgresError {
+    /// libpq's last error on this connection, read before the connection is closed (without waiting).
+    private func failAndClose() -> PostgresError {
         let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "the connection is closed"
         let cancelled = cancellation?.isCancelled == true
+        abandon()
         return PostgresError(kind: cancelled ? .cancelled : .query, sqlState: nil,
                              message: PostgresError.clean(message, password: parameters.password), target: parameters.description)
     }
