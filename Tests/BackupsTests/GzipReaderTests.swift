@@ -29,7 +29,7 @@ struct GzipReaderTests {
     }
 
     @Test("three members (GNU gzip, the agent's writer, an empty one) decode to every byte, whatever the chunk size",
-          arguments: [4096, 4097, 65_536, 1 << 20])
+          arguments: [64, 65, 4096, 4097, 65_536, 1 << 20])
     func members(chunkSize: Int) async throws {
         let first = GzipWriterTests.sample(bytes: 300_000, seed: 1)
         let second = GzipWriterTests.sample(bytes: 200_001, seed: 2)
@@ -46,8 +46,8 @@ struct GzipReaderTests {
         #expect(String(decoding: sha, as: UTF8.self).hasPrefix(result.sha256))
     }
 
-    @Test("damage is refused with the reason: a flipped byte in the data, in the CRC, in the length; cut short; garbage after the end",
-          arguments: ["data", "crc", "length", "truncated", "garbage"])
+    @Test("damage is refused with the reason: a flipped byte in the data, in the CRC, in the length; cut short; garbage after the end; empty",
+          arguments: ["data", "crc", "length", "truncated", "garbage", "junk", "empty"])
     func damaged(kind: String) async throws {
         let input = GzipWriterTests.sample(bytes: 400_000, seed: 5)
         var bytes = try Self.gnu(input)
@@ -56,11 +56,13 @@ struct GzipReaderTests {
         case "crc": bytes[bytes.count - 7] ^= 0xFF
         case "length": bytes[bytes.count - 2] ^= 0x01
         case "truncated": bytes = bytes.prefix(bytes.count - 5)
+        case "junk": bytes += Data([0x1f, 0x8b, 0x08])  // a next member's first bytes only
+        case "empty": bytes = Data()
         default: bytes += Data("not gzip at all".utf8)
         }
         let url = try Self.file(bytes)
         defer { try? FileManager.default.removeItem(at: url) }
-        for chunkSize in [4096, 1 << 20] {
+        for chunkSize in [64, 4096, 1 << 20] {
             do {
                 let (_, decoded) = try await Self.read(url, chunkSize: chunkSize)
                 Issue.record("\(kind) (chunks of \(chunkSize)): read without an error, \(decoded.count) of \(input.count) bytes")
@@ -68,7 +70,7 @@ struct GzipReaderTests {
                 let text = error.description
                 print("measured: \(kind), chunks of \(chunkSize): \(text.replacingOccurrences(of: url.path, with: "FILE"))")
                 #expect(text.hasPrefix(url.path + " is "))
-                #expect(kind == "truncated" ? text.contains("is truncated") : text.contains("is corrupt at byte"), "\(text)")
+                #expect(["truncated", "junk", "empty"].contains(kind) ? text.contains("is truncated") : text.contains("is corrupt at byte"), "\(text)")
             }
         }
     }
