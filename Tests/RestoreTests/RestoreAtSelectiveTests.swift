@@ -1,4 +1,7 @@
 import Backups
+#if canImport(CDispatch)
+import CDispatch  // stat and its fields: with MemberImportVisibility, a clean build finds them defined there
+#endif
 import Foundation
 import LaterbaseCore
 import LaterbaseTestSupport

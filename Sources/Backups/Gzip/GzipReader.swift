@@ -1,4 +1,4 @@
-import CIsal
+internal import CIsal
 import Crypto
 import Foundation
 import LaterbaseCore

@@ -120,13 +120,7 @@ extension PostgresConnection {
     private func startCopy(_ sql: String, expecting expected: ExecStatusType) throws(PostgresError) -> OpaquePointer {
         let conn = try liveHandle()
         guard PQsendQuery(conn, sql) == 1 else { throw failAndClose() }
-        let result: OpaquePointer?
-        do {
-            result = try ResultPoller(connection: conn, parameters: parameters, cancellation: cancellation).lastResult()
-        } catch {
-            abandon()
-            throw error.error
-        }
+        let result = try awaitResult(conn)
         guard let result, PQresultStatus(result) == expected else {
             _ = try consume(result)  // the server's error
             throw failAndClose()
@@ -159,15 +153,7 @@ extension PostgresConnection {
 
     /// The statement's last result, checked (an error result throws).
     private func lastResultChecked() throws(PostgresError) -> QueryResult {
-        let conn = try liveHandle()
-        let result: OpaquePointer?
-        do {
-            result = try ResultPoller(connection: conn, parameters: parameters, cancellation: cancellation).lastResult()
-        } catch {
-            abandon()
-            throw error.error
-        }
-        return try consume(result)
+        try consume(awaitResult(liveHandle()))
     }
 
     /// libpq's last error on this connection, read before the connection is closed (without waiting).

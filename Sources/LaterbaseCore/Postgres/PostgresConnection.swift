@@ -124,14 +124,18 @@ public final class PostgresConnection {
     private func run(_ send: (OpaquePointer) -> Int32) throws(PostgresError) -> QueryResult {
         let conn = try liveHandle()
         guard send(conn) == 1 else { return try consume(nil) }
-        let result: OpaquePointer?
+        return try consume(awaitResult(conn))
+    }
+
+    /// The last result of what was sent (``ResultPoller``; the caller clears it); a wait given
+    /// up closes the connection.
+    func awaitResult(_ conn: OpaquePointer) throws(PostgresError) -> OpaquePointer? {
         do {
-            result = try ResultPoller(connection: conn, parameters: parameters, cancellation: cancellation).lastResult()
+            return try ResultPoller(connection: conn, parameters: parameters, cancellation: cancellation).lastResult()
         } catch {
             abandon()
             throw error.error
         }
-        return try consume(result)
     }
 
     /// Closes the connection without waiting: the Terminate message goes out only if the socket takes it now.
