@@ -37,14 +37,11 @@ struct BinaryCopy: Sendable {
     static func plan(source: ConnectionParameters, target: ConnectionParameters) async throws -> BinaryCopy {
         var source = source
         source.statementTimeoutSeconds = 0
-        let majors = try await PostgresConnection.withConnections(source, target) { one, two in
-            (one.serverVersionNumber / 10_000, two.serverVersionNumber / 10_000)
-        }
-        guard majors.0 == majors.1 else { return BinaryCopy(source: source, tables: []) }
-        let rows = try await PostgresConnection.withConnection(source) { connection in
-            try connection.query(Self.eligible).rows
+        let rows = try await PostgresConnection.withConnections(source, target) { one, two in
+            one.serverVersionNumber / 10_000 == two.serverVersionNumber / 10_000 ? try one.query(Self.eligible).rows : []
         }
         let tables = rows.compactMap { row -> Table? in
+            // No columns to copy (all dropped or generated): NULL, left to pg_dump.
             guard row.count == 5, let name = row[0], let schema = row[1], let table = row[2], let columns = row[4] else { return nil }
             return Table(name: name, schema: schema, table: table, bytes: Int64(row[3] ?? "") ?? 0, columns: columns)
         }
@@ -55,7 +52,7 @@ struct BinaryCopy: Sendable {
     /// a built-in base type that has a binary form meaning the same in another database (not the
     /// `reg*` types, which send OIDs; not `aclitem`, which has none), arrays of such types
     /// included; with their columns as COPY lists them (pg_dump may order a table's columns
-    /// differently: inherited ones first); the largest first.
+    /// differently: inherited ones first; NULL when there are none); the largest first.
     static let eligible = """
         SELECT format('%I.%I', n.nspname, c.relname), n.nspname, c.relname, pg_table_size(c.oid),
                (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -72,7 +69,6 @@ struct BinaryCopy: Sendable {
                                  OR t.typname LIKE 'reg%' OR t.typname LIKE '\\_reg%'
                                  OR (e.oid IS NOT NULL AND (e.oid >= 16384 OR e.typtype <> 'b' OR e.typsend::oid = 0
                                                             OR e.typreceive::oid = 0 OR e.typname LIKE 'reg%'))))
-          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
         ORDER BY 4 DESC, 1
         """
 

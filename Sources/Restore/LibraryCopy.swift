@@ -88,17 +88,20 @@ struct LibraryCopy: Sendable {
                     try await group.next()
                     group.cancelAll()
                 }
-            } catch let error as ChildProcessError where error.tool == dump.toolName {
-                // pg_dump's own failure (a session's is thrown by `consume`, as it is).
-                if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }
-                throw error
-            } catch let error as PostgresError where error.kind != .cancelled {
-                // The binary copy's: a scratch server that stopped says so.
+            } catch where readsScratch(error) {
                 if let gone = sourceGone() { throw ArchiveError(.scratchStopped, "the scratch server stopped during the copy: \(gone)") }
                 throw error
             }
             await dumped()
         }
+    }
+
+    /// Whether `error` is the failure of what reads the scratch server: pg_dump's own (a
+    /// session's is thrown by `consume`, as it is) or the binary copy's (not a cancel).
+    private func readsScratch(_ error: any Error) -> Bool {
+        if let failed = error as? ChildProcessError { return failed.tool == dump.toolName }
+        if let failed = error as? PostgresError { return failed.kind != .cancelled }
+        return false
     }
 
     /// pg_dump ended because the FIFO lost its reader: killed by SIGPIPE or "Broken pipe".

@@ -42,8 +42,8 @@ actor ParallelFeed {
     private var rest: [UInt8] = []
     private var started: [Worker] = []
     private let alongside: Alongside?
+    /// Until its rows are in (then nil).
     private var alongsideTask: Task<[String: Int64], any Error>?
-    private var alongsideDone = false
     private var dumpEnded = false
     /// One element each time a session fails: a reader that waits for nothing else (`restore
     /// --at`'s pg_dump, which may be slow to write more) stops at once (``firstFailure()``).
@@ -95,9 +95,9 @@ actor ParallelFeed {
     }
 
     private func awaitAlongside() async throws {
-        guard let task = alongsideTask, !alongsideDone else { return }
+        guard let task = alongsideTask else { return }
         let bytes = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-        alongsideDone = true
+        alongsideTask = nil
         tableBytes.merge(bytes) { $0 + $1 }
     }
 

@@ -54,10 +54,9 @@ public enum GzipReader {
                 atMemberEnd = false
             }
             let (start, end) = (offset, min(file.size, offset + chunkSize))
-            while hashed < end {
-                let next = min(end, hashed + (1 << 20))
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: file.bytes[hashed..<next]))
-                hashed = next
+            if hashed < end {
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: file.bytes[hashed..<end]))
+                hashed = end
             }
             let step = output.withUnsafeMutableBufferPointer { target in
                 inflater.inflate(file.bytes.baseAddress! + offset, count: end - offset, into: target)

@@ -68,8 +68,9 @@ extension PostgresConnection {
                     // Flushed every 64 KiB: libpq's buffer stays that small however slow
                     // `target` is, without a send() per row.
                     unflushed += Int(count)
-                    try target.put(flush: unflushed >= 1 << 16) { PQputCopyData(sink, buffer, count) }
-                    if unflushed >= 1 << 16 { unflushed = 0 }
+                    let flush = unflushed >= 1 << 16
+                    try target.put(flush: flush) { PQputCopyData(sink, buffer, count) }
+                    if flush { unflushed = 0 }
                     total += Int64(count)
                     moved(Int(count))
                 } else if count == 0 {
@@ -140,14 +141,9 @@ extension PostgresConnection {
             throw PostgresError(kind: .connection, sqlState: nil, message: "poll failed: \(reason)", target: parameters.description)
         }
         if PQconsumeInput(conn) == 0 { throw failAndClose() }
-        if let cancellation, cancellation.isCancelled {
-            let now = DispatchTime.now().uptimeNanoseconds
-            let since = copyCancelledAt ?? now
-            copyCancelledAt = since
-            if now - since > ResultPoller.cancelGrace * 1_000_000_000 {
-                abandon()
-                throw PostgresError(kind: .cancelled, sqlState: nil, message: "cancelled during a copy; the server did not answer the cancel request", target: parameters.description)
-            }
+        if cancellation?.unanswered(after: ResultPoller.cancelGrace) == true {
+            abandon()
+            throw PostgresError(kind: .cancelled, sqlState: nil, message: "cancelled during a copy; the server did not answer the cancel request", target: parameters.description)
         }
     }
 

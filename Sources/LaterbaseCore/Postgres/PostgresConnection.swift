@@ -17,8 +17,6 @@ public final class PostgresConnection {
     private(set) var handle: OpaquePointer?
     public let parameters: ConnectionParameters
     let cancellation: QueryCancellation?
-    /// When a cancellation was first seen during a copy (``copy(_:into:_:moved:)``).
-    var copyCancelledAt: UInt64?
 
     private init(handle: OpaquePointer, parameters: ConnectionParameters, cancellation: QueryCancellation?) {
         self.handle = handle

@@ -21,6 +21,8 @@ package final class QueryCancellation: Sendable {
     private struct State {
         var handle: CancelHandle?
         var cancelled = false
+        /// When ``cancel()`` was first called (`DispatchTime` nanoseconds).
+        var cancelledAt: UInt64?
         var finished = false
         var requestsInFlight = 0
     }
@@ -31,6 +33,13 @@ package final class QueryCancellation: Sendable {
 
     /// Whether ``cancel()`` was called.
     var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Whether ``cancel()`` was called more than `seconds` ago: the server has not answered the
+    /// cancel request in time, and a wait for it ends (the connection is closed).
+    func unanswered(after seconds: UInt64) -> Bool {
+        guard let at = state.withLock({ $0.cancelledAt }) else { return false }
+        return DispatchTime.now().uptimeNanoseconds - at > seconds * 1_000_000_000
+    }
 
     /// Called on the connection's thread once it is connected: from now on a cancel request reaches it.
     func attach(_ connection: OpaquePointer) {
@@ -51,6 +60,7 @@ package final class QueryCancellation: Sendable {
     package func cancel() {
         let first = state.withLock { state -> Bool in
             defer { state.cancelled = true }
+            if !state.cancelled { state.cancelledAt = DispatchTime.now().uptimeNanoseconds }
             return !state.cancelled
         }
         if first { DedicatedThread.run("laterbase-pqcancel") { self.sendRequests() } }

@@ -31,7 +31,6 @@ struct ResultPoller {
     func lastResult() throws(GivenUp) -> OpaquePointer? {
         let started = DispatchTime.now().uptimeNanoseconds
         let limit = parameters.statementTimeoutSeconds > 0 ? (UInt64(parameters.statementTimeoutSeconds) + Self.answerGrace) * 1_000_000_000 : nil
-        var cancelledAt: UInt64?
         var last: OpaquePointer?
         func giveUp(_ kind: PostgresError.Kind, _ message: String) -> GivenUp {
             if let last { PQclear(last) }
@@ -59,15 +58,10 @@ struct ResultPoller {
             }
             if PQisBusy(connection) == 0 { continue }
             // The bounds hold also for a server that keeps sending without ever finishing.
-            let now = DispatchTime.now().uptimeNanoseconds
-            if cancellation?.isCancelled == true {
-                let since = cancelledAt ?? now
-                cancelledAt = since
-                if now - since > Self.cancelGrace * 1_000_000_000 {
-                    throw giveUp(.cancelled, "cancelled; the server did not answer the cancel request within \(Self.cancelGrace) s, so the connection was closed")
-                }
+            if cancellation?.unanswered(after: Self.cancelGrace) == true {
+                throw giveUp(.cancelled, "cancelled; the server did not answer the cancel request within \(Self.cancelGrace) s, so the connection was closed")
             }
-            if let limit, now - started > limit {
+            if let limit, DispatchTime.now().uptimeNanoseconds - started > limit {
                 throw giveUp(.unreachable, "no answer within \(parameters.statementTimeoutSeconds + Int(Self.answerGrace)) s (Laterbase's statement_timeout of \(parameters.statementTimeoutSeconds) s + \(Self.answerGrace) s): the server is stuck or the network drops packets; the connection was closed")
             }
         }
