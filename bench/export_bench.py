@@ -43,7 +43,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from restore_bench import LIB, Bench, BenchFailure, Run  # noqa: E402  (server, library, agent env, undo window, clean-up)
+from restore_bench import LIB, Bench, BenchFailure, Run, run_bench  # noqa: E402  (server, library, agent env, undo window, clean-up)
 
 METHODS = {
     "a": "pg_dump -Fc --blobs (baseline)",
@@ -305,26 +305,7 @@ def main():
     if args.rounds < 1:
         sys.exit("--rounds must be at least 1")
 
-    def terminated(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background (`&` ignores it)
-    signal.signal(signal.SIGTERM, terminated)
-    signal.signal(signal.SIGHUP, terminated)
-    bench = ExportBench(args)
-    try:
-        bench.main()
-    except BenchFailure as e:
-        print(f"\nFAILED: {e}", file=sys.stderr, flush=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)
-        sys.exit(130)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the clean-up short
-        bench.cleanup()
-    if bench.failures:
-        sys.exit(1)
+    run_bench(ExportBench, args)
 
 
 if __name__ == "__main__":

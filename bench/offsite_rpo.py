@@ -46,7 +46,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -57,14 +56,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from backup_bench import as_postgres, free_port  # noqa: E402  (the same throwaway-server helpers)
-from restore_bench import pg_bindir  # noqa: E402
+from restore_bench import BenchFailure, pg_bindir, run_bench  # noqa: E402
 
 LIB = "Resolve"
 INDEX = "laterbase/.wal/laterbase-wal.json"
-
-
-class BenchFailure(Exception):
-    pass
 
 
 def seconds(text):
@@ -501,24 +496,7 @@ def main():
     if args.max_lag < 10:
         sys.exit("--max-lag must be at least 10s (OFFSITE_MAX_WAL_LAG's minimum)")
 
-    def terminated(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, terminated)
-    signal.signal(signal.SIGHUP, terminated)
-    bench = Bench(args)
-    try:
-        bench.main()
-    except BenchFailure as e:
-        print(f"\nFAILED: {e}", file=sys.stderr, flush=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)
-        sys.exit(130)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        bench.cleanup()
+    run_bench(Bench, args)
 
 
 if __name__ == "__main__":

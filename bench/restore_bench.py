@@ -65,6 +65,32 @@ class BenchFailure(Exception):
     pass
 
 
+def run_bench(make, args):
+    """Runs `make(args).main()` (restore_bench, export_bench, offsite_rpo): SIGINT, SIGTERM and
+    SIGHUP end it through the clean-up, which always runs, once; exit 1 on a BenchFailure or on
+    failures the bench counted (`bench.failures`), 130 when interrupted."""
+    def terminated(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background (`&` ignores it)
+    signal.signal(signal.SIGTERM, terminated)
+    signal.signal(signal.SIGHUP, terminated)
+    bench = make(args)
+    try:
+        bench.main()
+    except BenchFailure as e:
+        print(f"\nFAILED: {e}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the clean-up short
+        bench.cleanup()
+    if getattr(bench, "failures", None):
+        sys.exit(1)
+
+
 def pg_bindir(explicit):
     if explicit:
         return explicit
@@ -473,26 +499,7 @@ def main():
     if args.rounds < 1 or args.jobs < 1:
         sys.exit("--rounds and --jobs must be at least 1")
 
-    def terminated(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background (`&` ignores it)
-    signal.signal(signal.SIGTERM, terminated)
-    signal.signal(signal.SIGHUP, terminated)
-    bench = Bench(args)
-    try:
-        bench.main()
-    except BenchFailure as e:
-        print(f"\nFAILED: {e}", file=sys.stderr, flush=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)
-        sys.exit(130)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the clean-up short
-        bench.cleanup()
-    if bench.failures:
-        sys.exit(1)
+    run_bench(Bench, args)
 
 
 if __name__ == "__main__":
